@@ -1,0 +1,48 @@
+/**
+ * The one place that turns a DimRule and an input size into an output size. Framework modules validate
+ * parameters and report errors in their own terms; once a layer is valid, its sizes follow from here.
+ */
+import { ceilDiv, effectiveKernel, floorDiv } from './args';
+import type { DimRule } from './types';
+
+/**
+ * Output size of one spatial dimension. May be zero or negative: callers decide whether their framework
+ * accepts that (PyTorch returns an empty tensor for a transposed conv of size 0, and refuses below).
+ */
+export function applyDimRule(rule: DimRule, inputSize: number): number {
+  switch (rule.kind) {
+    case 'window': {
+      // Flax input_dilation spreads the input before the window slides over it.
+      const spread = rule.inputDilation && rule.inputDilation > 1 ? (inputSize - 1) * rule.inputDilation + 1 : inputSize;
+      const span = spread + rule.padBegin + rule.padEnd - effectiveKernel(rule.kernel, rule.dilation);
+      if (!rule.ceilMode) return floorDiv(span, rule.stride) + 1;
+      // PyTorch pooling_output_shape / ONNX ceil_mode: round up, then drop a last window that would start
+      // in the right padding (it would see no input at all).
+      let size = ceilDiv(span, rule.stride) + 1;
+      if ((size - 1) * rule.stride >= spread + rule.padBegin) size -= 1;
+      return size;
+    }
+    case 'same':
+      return ceilDiv(inputSize, rule.stride);
+    case 'transposed':
+      return (
+        (inputSize - 1) * rule.stride +
+        effectiveKernel(rule.kernel, rule.dilation) -
+        rule.padBegin -
+        rule.padEnd +
+        rule.outputPadding
+      );
+    case 'transposed-same':
+      return inputSize * rule.stride;
+    case 'fixed':
+      return rule.size;
+  }
+}
+
+/** Per-side padding TF-style SAME uses for an input of `inputSize` (total may be 0). */
+export function samePads(rule: Extract<DimRule, { kind: 'same' }>, inputSize: number): [number, number] {
+  const outputSize = ceilDiv(inputSize, rule.stride);
+  const total = Math.max(0, (outputSize - 1) * rule.stride + effectiveKernel(rule.kernel, rule.dilation) - inputSize);
+  const small = Math.floor(total / 2);
+  return rule.extraPadAt === 'end' ? [small, total - small] : [total - small, small];
+}
