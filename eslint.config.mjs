@@ -2,6 +2,7 @@
 // same code runs in the extension host, the CLI, webviews and the notebook renderer.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', '.test-artifacts/**'] },
@@ -22,16 +23,22 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['vscode'], message: 'The core is pure: no vscode imports.' },
-            { group: ['node:*', 'fs', 'path', 'child_process', 'os'], message: 'The core is pure: no node imports.' },
+            {
+              group: ['node:*', 'fs', 'path', 'child_process', 'os'],
+              message: 'The core is pure: no node imports.',
+            },
           ],
         },
       ],
     },
   },
   {
-    files: ['**/*.mjs', '**/*.js'],
-    languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' },
-    },
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

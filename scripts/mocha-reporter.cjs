@@ -9,7 +9,10 @@ class CountingSpecReporter extends Mocha.reporters.Spec {
     const output = options.reporterOptions && options.reporterOptions.output;
     runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
       if (output) {
-        fs.writeFileSync(output, JSON.stringify({ passed: runner.stats.passes, failed: runner.stats.failures }));
+        fs.writeFileSync(
+          output,
+          JSON.stringify({ passed: runner.stats.passes, failed: runner.stats.failures }),
+        );
       }
     });
   }

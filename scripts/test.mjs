@@ -57,7 +57,10 @@ if (!onlyHost) {
 
 if (!onlyUnit) {
   const hostRunner = path.join(root, 'test/host/run.mjs');
-  const result = spawnSync(process.execPath, [hostRunner], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const result = spawnSync(process.execPath, [hostRunner], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const output = result.stdout?.toString() ?? '';
   process.stdout.write(output);
   const summary = [...output.matchAll(/^(\d+) passed, (\d+) failed$/gm)].pop();

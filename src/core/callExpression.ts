@@ -131,7 +131,11 @@ class Parser {
       }
       this.expectPunct(close);
       // (3) is the number 3 in Python, (3,) a tuple; the tokenizer cannot see the comma, so check the text.
-      if (close === ')' && items.length === 1 && !this.source.slice(token.at, this.previous().at).includes(',')) {
+      if (
+        close === ')' &&
+        items.length === 1 &&
+        !this.source.slice(token.at, this.previous().at).includes(',')
+      ) {
         return items[0]!;
       }
       return items;

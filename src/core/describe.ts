@@ -24,7 +24,9 @@ export function parseShape(text: string): Outcome<number[]> {
   for (const part of parts) {
     const value = Number(part);
     if (!Number.isInteger(value) || value < 0) {
-      return fail(`'${part}' in the input shape is not a size; sizes are non-negative integers, e.g. 1,3,224,224.`);
+      return fail(
+        `'${part}' in the input shape is not a size; sizes are non-negative integers, e.g. 1,3,224,224.`,
+      );
     }
     shape.push(value);
   }

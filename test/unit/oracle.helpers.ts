@@ -31,7 +31,9 @@ export function mismatches(cases: readonly GoldenCase[]): string[] {
     const answer = evaluateCase(question);
     if (golden.error !== undefined) {
       if ('output' in answer) {
-        wrong.push(`${JSON.stringify(question)}\n   expected error ${golden.error}\n   got output ${JSON.stringify(answer.output)}`);
+        wrong.push(
+          `${JSON.stringify(question)}\n   expected error ${golden.error}\n   got output ${JSON.stringify(answer.output)}`,
+        );
       }
     } else if (!('output' in answer) || JSON.stringify(answer.output) !== JSON.stringify(golden.output)) {
       wrong.push(

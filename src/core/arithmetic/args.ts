@@ -88,7 +88,13 @@ export function perDimension(
 ): Outcome<number[]> {
   const values = Array.isArray(value) ? (value as readonly PyValue[]) : [value];
   if (values.length === 1 && rank > 1) {
-    return perDimension(layerName, paramName, Array.from({ length: rank }, () => values[0]!), rank, min);
+    return perDimension(
+      layerName,
+      paramName,
+      Array.from({ length: rank }, () => values[0]!),
+      rank,
+      min,
+    );
   }
   if (values.length !== rank) {
     return fail(
@@ -99,7 +105,9 @@ export function perDimension(
   const result: number[] = [];
   for (const item of values) {
     if (!isInteger(item)) {
-      return fail(`${layerName}: ${paramName} must be an integer or a tuple of integers, not ${formatValue(value)}.`);
+      return fail(
+        `${layerName}: ${paramName} must be an integer or a tuple of integers, not ${formatValue(value)}.`,
+      );
     }
     if (item < min) {
       return fail(
@@ -112,8 +120,14 @@ export function perDimension(
 }
 
 /** Reads a parameter that must be one integer (channels, groups, features). */
-export function integerArg(layerName: string, paramName: string, value: PyValue, min: number): Outcome<number> {
-  if (!isInteger(value)) return fail(`${layerName}: ${paramName} must be an integer, not ${formatValue(value)}.`);
+export function integerArg(
+  layerName: string,
+  paramName: string,
+  value: PyValue,
+  min: number,
+): Outcome<number> {
+  if (!isInteger(value))
+    return fail(`${layerName}: ${paramName} must be an integer, not ${formatValue(value)}.`);
   if (value < min) return fail(`${layerName}: ${paramName} must be at least ${min}, got ${value}.`);
   return ok(value);
 }

@@ -30,7 +30,8 @@ export function inferCase(raw: unknown): Outcome<LayerShape> {
   const def = layerByQualifiedName(op);
   if (!def) return fail(`Unknown op '${op}'.`);
   const input = record['input'];
-  if (!isShape(input)) return fail(`"input" must be a list of non-negative integers (a shape), got ${JSON.stringify(input)}.`);
+  if (!isShape(input))
+    return fail(`"input" must be a list of non-negative integers (a shape), got ${JSON.stringify(input)}.`);
 
   let keyword: Record<string, PyValue>;
   if (def.framework === 'onnx') {

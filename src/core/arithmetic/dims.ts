@@ -13,7 +13,8 @@ export function applyDimRule(rule: DimRule, inputSize: number): number {
   switch (rule.kind) {
     case 'window': {
       // Flax input_dilation spreads the input before the window slides over it.
-      const spread = rule.inputDilation && rule.inputDilation > 1 ? (inputSize - 1) * rule.inputDilation + 1 : inputSize;
+      const spread =
+        rule.inputDilation && rule.inputDilation > 1 ? (inputSize - 1) * rule.inputDilation + 1 : inputSize;
       const span = spread + rule.padBegin + rule.padEnd - effectiveKernel(rule.kernel, rule.dilation);
       if (!rule.ceilMode) return floorDiv(span, rule.stride) + 1;
       // PyTorch pooling_output_shape / ONNX ceil_mode: round up, then drop a last window that would start
@@ -42,7 +43,40 @@ export function applyDimRule(rule: DimRule, inputSize: number): number {
 /** Per-side padding TF-style SAME uses for an input of `inputSize` (total may be 0). */
 export function samePads(rule: Extract<DimRule, { kind: 'same' }>, inputSize: number): [number, number] {
   const outputSize = ceilDiv(inputSize, rule.stride);
-  const total = Math.max(0, (outputSize - 1) * rule.stride + effectiveKernel(rule.kernel, rule.dilation) - inputSize);
+  const total = Math.max(
+    0,
+    (outputSize - 1) * rule.stride + effectiveKernel(rule.kernel, rule.dilation) - inputSize,
+  );
   const small = Math.floor(total / 2);
   return rule.extraPadAt === 'end' ? [small, total - small] : [total - small, small];
+}
+
+/**
+ * How many kernel taps land on each output position of a transposed conv, away from the borders, one entry
+ * per residue class modulo the stride: position x receives the taps j with j·dilation ≡ x (mod stride).
+ * Unequal counts are the checkerboard pattern of Odena et al. (distill.pub/2016/deconv-checkerboard).
+ */
+export function interiorOverlapCounts(kernel: number, dilation: number, stride: number): number[] {
+  const counts = new Array<number>(stride).fill(0);
+  for (let tap = 0; tap < kernel; tap++) counts[(tap * dilation) % stride]! += 1;
+  return counts;
+}
+
+/** A note about uneven overlap (checkerboard risk) for one dimension of a transposed conv, or null. */
+export function checkerboardNote(
+  dim: string,
+  kernel: number,
+  dilation: number,
+  stride: number,
+): string | null {
+  if (stride <= 1) return null;
+  const counts = interiorOverlapCounts(kernel, dilation, stride);
+  const least = Math.min(...counts);
+  const most = Math.max(...counts);
+  if (least === most) return null;
+  return (
+    `${dim}: kernel ${kernel} with stride ${stride} overlaps unevenly (output positions along ${dim} receive ` +
+    `${least} to ${most} kernel taps), a known cause of checkerboard artifacts; a kernel size divisible by the ` +
+    `stride avoids it.`
+  );
 }
