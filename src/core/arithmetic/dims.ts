@@ -51,15 +51,28 @@ export function samePads(rule: Extract<DimRule, { kind: 'same' }>, inputSize: nu
   return rule.extraPadAt === 'end' ? [small, total - small] : [total - small, small];
 }
 
+/** Kernels longer than this get no overlap analysis: the count is linear in the kernel size. */
+const MAX_OVERLAP_KERNEL = 1 << 16;
+
 /**
- * How many kernel taps land on each output position of a transposed conv, away from the borders, one entry
- * per residue class modulo the stride: position x receives the taps j with j·dilation ≡ x (mod stride).
- * Unequal counts are the checkerboard pattern of Odena et al. (distill.pub/2016/deconv-checkerboard).
+ * How many kernel taps land on each output position of a transposed conv, away from the borders, per residue
+ * class modulo the stride: position x receives the taps j with j·dilation ≡ x (mod stride). Returns the least
+ * and the most over all residues (a residue no tap reaches counts 0). Unequal counts are the checkerboard
+ * pattern of Odena et al. (distill.pub/2016/deconv-checkerboard). Memory stays bounded by the kernel size, so
+ * an absurd stride costs nothing.
  */
-export function interiorOverlapCounts(kernel: number, dilation: number, stride: number): number[] {
-  const counts = new Array<number>(stride).fill(0);
-  for (let tap = 0; tap < kernel; tap++) counts[(tap * dilation) % stride]! += 1;
-  return counts;
+export function interiorOverlapRange(
+  kernel: number,
+  dilation: number,
+  stride: number,
+): { least: number; most: number } {
+  const counts = new Map<number, number>();
+  for (let tap = 0; tap < kernel; tap++) {
+    const residue = (tap * dilation) % stride;
+    counts.set(residue, (counts.get(residue) ?? 0) + 1);
+  }
+  const reached = [...counts.values()];
+  return { least: counts.size < stride ? 0 : Math.min(...reached), most: Math.max(...reached) };
 }
 
 /** A note about uneven overlap (checkerboard risk) for one dimension of a transposed conv, or null. */
@@ -69,10 +82,8 @@ export function checkerboardNote(
   dilation: number,
   stride: number,
 ): string | null {
-  if (stride <= 1) return null;
-  const counts = interiorOverlapCounts(kernel, dilation, stride);
-  const least = Math.min(...counts);
-  const most = Math.max(...counts);
+  if (stride <= 1 || kernel > MAX_OVERLAP_KERNEL) return null;
+  const { least, most } = interiorOverlapRange(kernel, dilation, stride);
   if (least === most) return null;
   return (
     `${dim}: kernel ${kernel} with stride ${stride} overlaps unevenly (output positions along ${dim} receive ` +
