@@ -9,6 +9,11 @@ import { type Outcome, fail, ok } from './arithmetic/types';
 export interface CallExpression {
   readonly callee: string;
   readonly positional: PyValue[];
+  /**
+   * For each positional argument, the variable name when the user wrote a bare name there (its value is then
+   * unknown and reads as None), else null. Functional forms take the input tensor this way: `F.conv2d(x, ...)`.
+   */
+  readonly positionalNames: (string | null)[];
   readonly keyword: Record<string, PyValue>;
 }
 
@@ -79,6 +84,7 @@ class Parser {
     const callee = this.next();
     if (callee.kind !== 'name') throw this.error(callee, 'a layer name such as nn.Conv2d');
     const positional: PyValue[] = [];
+    const positionalNames: (string | null)[] = [];
     const keyword: Record<string, PyValue> = {};
     this.expectPunct('(');
     while (!this.atPunct(')')) {
@@ -92,12 +98,24 @@ class Parser {
         if (Object.keys(keyword).length > 0) {
           throw new SyntaxError('A positional argument cannot follow a keyword argument.');
         }
-        positional.push(this.value());
+        const bareName = this.bareName();
+        positionalNames.push(bareName);
+        positional.push(bareName === null ? this.value() : null);
       }
       if (!this.atPunct(')')) this.expectPunct(',');
     }
     this.expectPunct(')');
-    return { callee: callee.text, positional, keyword };
+    return { callee: callee.text, positional, positionalNames, keyword };
+  }
+
+  /** Consumes and returns a variable name standing alone as an argument (`x` in `F.conv2d(x, ...)`). */
+  private bareName(): string | null {
+    const token = this.peek();
+    const following = this.tokens[this.index + 1];
+    if (token.kind !== 'name' || ['True', 'False', 'None'].includes(token.text)) return null;
+    if (following?.kind !== 'punct' || (following.text !== ',' && following.text !== ')')) return null;
+    this.index++;
+    return token.text;
   }
 
   expectEnd(): void {

@@ -6,7 +6,11 @@ import { bindArguments, formatShape } from './arithmetic/args';
 import { resolveLayerName } from './arithmetic/registry';
 import type { BoundArgs, Framework, LayerDef, LayerShape, Outcome } from './arithmetic/types';
 import { fail, ok } from './arithmetic/types';
+import { dimFormula } from './arithmetic/symbolic';
+import { spatialNames } from './arithmetic/torch';
 import { parseCallExpression } from './callExpression';
+
+const FUNCTIONAL_PREFIXES = ['torch.nn.functional.', 'tf.nn.', 'jax.lax.'];
 
 export interface LayerAnalysis {
   readonly def: LayerDef;
@@ -44,11 +48,57 @@ export function analyzeLayerCall(
   const candidates = resolveLayerName(call.value.callee, preferred);
   if (candidates.length === 0) return fail(`'${call.value.callee}' is not a layer Conv Lens knows.`);
   const def = candidates[0]!;
-  const args = bindArguments(def.name, def.params, call.value.positional, call.value.keyword);
+  // Functional forms take the input tensor first (`F.conv2d(x, w, ...)`); its shape is `input`, so a bare
+  // name there is dropped rather than bound to the next parameter.
+  const takesTensorFirst = FUNCTIONAL_PREFIXES.some((prefix) => def.name.startsWith(prefix));
+  const dropInput =
+    takesTensorFirst && call.value.positionalNames[0] !== null && call.value.positional.length > 0;
+  const positional = dropInput ? call.value.positional.slice(1) : call.value.positional;
+  const args = bindArguments(def.name, def.params, positional, call.value.keyword);
   if (!args.ok) return args;
   const shape = def.infer(args.value, input, { outputSize: outputSize ?? null });
   if (!shape.ok) return shape;
   return ok({ def, args: args.value, input: [...input], shape: shape.value });
+}
+
+/** Everything about one analysed layer, ready to print or to serialise (`convlens shape --json`). */
+export interface LayerReport {
+  readonly layer: string;
+  readonly framework: Framework;
+  readonly input: number[];
+  readonly output: number[];
+  readonly inputText: string;
+  readonly outputText: string;
+  /** One formula per spatial dimension, e.g. `H_out = 2·H_in`. */
+  readonly formulas: string[];
+  readonly weight: number[] | null;
+  readonly weightText: string | null;
+  readonly bias: number[] | null;
+  readonly biasText: string | null;
+  readonly params: number;
+  readonly macs: number;
+  readonly notes: string[];
+}
+
+export function layerReport(analysis: LayerAnalysis): LayerReport {
+  const { def, shape, input } = analysis;
+  const names = spatialNames(shape.dims.length);
+  return {
+    layer: def.name,
+    framework: def.framework,
+    input,
+    output: shape.output,
+    inputText: formatShape(input),
+    outputText: formatShape(shape.output),
+    formulas: shape.dims.map((rule, i) => dimFormula(rule, names[i]!)),
+    weight: shape.weightShape,
+    weightText: shape.weightShape && formatShape(shape.weightShape),
+    bias: shape.biasShape,
+    biasText: shape.biasShape && formatShape(shape.biasShape),
+    params: shape.params,
+    macs: shape.macs,
+    notes: shape.notes,
+  };
 }
 
 /** A few lines of plain text: the answer, or what is wrong. */
@@ -57,10 +107,10 @@ export function describeLayerCall(layerText: string, inputText: string): string 
   if (!input.ok) return input.error;
   const analysis = analyzeLayerCall(layerText, input.value);
   if (!analysis.ok) return analysis.error;
-  const { def, shape } = analysis.value;
-  const lines = [`${def.name}: ${formatShape(input.value)} → ${formatShape(shape.output)}`];
-  if (shape.weightShape) lines.push(`weight ${formatShape(shape.weightShape)}`);
-  lines.push(`params ${shape.params.toLocaleString('en-US')}, MACs ${shape.macs.toLocaleString('en-US')}`);
-  lines.push(...shape.notes);
+  const report = layerReport(analysis.value);
+  const lines = [`${report.layer}: ${report.inputText} → ${report.outputText}`, ...report.formulas];
+  if (report.weightText) lines.push(`weight ${report.weightText}`);
+  lines.push(`params ${report.params.toLocaleString('en-US')}, MACs ${report.macs.toLocaleString('en-US')}`);
+  lines.push(...report.notes);
   return lines.join('\n');
 }

@@ -46,6 +46,7 @@ export function resolveLayerName(written: string, preferred?: LayerDef['framewor
   if (matches.length === 0 && !written.includes('.')) {
     for (const def of allLayers) if (def.name.endsWith('.' + written)) matches.push(def);
   }
-  if (preferred) matches.sort((a, b) => Number(b.framework === preferred) - Number(a.framework === preferred));
+  if (preferred)
+    matches.sort((a, b) => Number(b.framework === preferred) - Number(a.framework === preferred));
   return matches;
 }

@@ -50,7 +50,12 @@ export type DimRule =
       readonly outputPadding: number;
     }
   /** Transposed SAME (Keras/TF/JAX/ONNX SAME_*): out = in · stride. */
-  | { readonly kind: 'transposed-same'; readonly kernel: number; readonly dilation: number; readonly stride: number }
+  | {
+      readonly kind: 'transposed-same';
+      readonly kernel: number;
+      readonly dilation: number;
+      readonly stride: number;
+    }
   /** A fixed output size whatever the input (adaptive pooling, an explicit output_shape). */
   | { readonly kind: 'fixed'; readonly size: number };
 
@@ -71,7 +76,8 @@ export interface LayerShape {
   readonly notes: string[];
 }
 
-export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type Outcome<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 export const fail = <T = never>(error: string): Outcome<T> => ({ ok: false, error });
