@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/python/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

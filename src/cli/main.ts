@@ -6,6 +6,7 @@ import * as readline from 'node:readline';
 import { evaluateCase } from '../core/arithmetic/case';
 import { runShape } from './shape';
 import { runSolve } from './solve';
+import { runTrace } from './trace';
 
 const HELP = `convlens — exact conv, transposed-conv and pooling shapes for PyTorch, Keras, Flax/JAX and ONNX
 
@@ -26,6 +27,12 @@ Usage:
       Transposed-conv settings that multiply every input size by F exactly.
   convlens solve same --kernel K --stride S [--dilation D] --input N [--json]
       Each framework's 'same' padding, side by side, with exact per-side pads.
+
+  convlens trace FILE --entry EXPR --input SHAPE [--input SHAPE ...] [--json]
+      Builds the model with EXPR (a Python expression in FILE's module scope) and follows the input shapes
+      through its forward pass, statically: every layer call with its input and output shape, and every
+      shape error, without running Python.
+        convlens trace unet_model.py --entry 'UNet(n_channels=3, n_classes=2)' --input 1,3,572,572
 
   convlens eval
       Reads JSON Lines on stdin, one case per line in the golden-case format
@@ -70,6 +77,8 @@ async function main(argv: string[]): Promise<number> {
       return runShape(rest);
     case 'solve':
       return runSolve(rest);
+    case 'trace':
+      return runTrace(rest);
     case undefined:
     case 'help':
     case '--help':

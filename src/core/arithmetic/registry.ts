@@ -3,12 +3,23 @@
  * (`nn.Conv2d`, `layers.Conv2DTranspose`, `F.conv2d`).
  */
 import { flaxLayers } from './flax';
+import { flaxModuleLayers } from './flaxModules';
 import { kerasLayers } from './keras';
+import { kerasModuleLayers } from './kerasModules';
 import { onnxLayers } from './onnx';
 import { torchLayers } from './torch';
+import { torchModuleLayers } from './torchModules';
 import type { LayerDef } from './types';
 
-export const allLayers: readonly LayerDef[] = [...torchLayers, ...kerasLayers, ...flaxLayers, ...onnxLayers];
+export const allLayers: readonly LayerDef[] = [
+  ...torchLayers,
+  ...torchModuleLayers,
+  ...kerasLayers,
+  ...kerasModuleLayers,
+  ...flaxLayers,
+  ...flaxModuleLayers,
+  ...onnxLayers,
+];
 
 const byName = new Map<string, LayerDef>(allLayers.map((def) => [def.name, def]));
 

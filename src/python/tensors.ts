@@ -1,0 +1,638 @@
+/**
+ * Tensors inside the interpreter: `torch.*` / `F.*` / `jnp.*` functions, tensor methods and operators, all
+ * answered by the core's shape operations (core/tensor/ops.ts) so every rule lives in one place.
+ */
+import { applyDimRule } from '../core/arithmetic/dims';
+import { layerByQualifiedName } from '../core/arithmetic/registry';
+import { bindArguments } from '../core/arithmetic/args';
+import * as ops from '../core/tensor/ops';
+import type { DimRule, Outcome, PyValue } from '../core/arithmetic/types';
+import type { Interpreter } from './interpreter';
+import type { Library } from './library';
+import {
+  type CallArguments,
+  type Dim,
+  type Framework,
+  type Value,
+  int,
+  intOf,
+  itemsOf,
+  str,
+  tensor,
+  toPyValue,
+  tuple,
+  UNKNOWN,
+} from './values';
+
+type TensorValue = Extract<Value, { kind: 'tensor' }>;
+
+/** Element-wise functions: the output has the input's shape. */
+const ELEMENTWISE = new Set([
+  'relu',
+  'relu_',
+  'relu6',
+  'leaky_relu',
+  'leaky_relu_',
+  'gelu',
+  'silu',
+  'swish',
+  'mish',
+  'elu',
+  'selu',
+  'celu',
+  'sigmoid',
+  'tanh',
+  'hardtanh',
+  'hardswish',
+  'hardsigmoid',
+  'softplus',
+  'softsign',
+  'softmax',
+  'log_softmax',
+  'dropout',
+  'dropout2d',
+  'dropout3d',
+  'alpha_dropout',
+  'normalize',
+  'batch_norm',
+  'instance_norm',
+  'layer_norm',
+  'group_norm',
+  'local_response_norm',
+  'exp',
+  'log',
+  'sqrt',
+  'abs',
+  'neg',
+  'clamp',
+  'clip',
+  'contiguous',
+  'clone',
+  'detach',
+  'float',
+  'double',
+  'half',
+  'int',
+  'long',
+  'bool',
+  'to',
+  'cuda',
+  'cpu',
+  'type_as',
+  'requires_grad_',
+  'sin',
+  'cos',
+  'pow',
+  'square',
+  'rsqrt',
+  'reciprocal',
+  'sign',
+  'round',
+  'floor',
+  'ceil',
+  'zero_',
+  'fill_',
+  'normal_',
+  'uniform_',
+  'masked_fill',
+  'pixel_norm',
+  'tanh_',
+  'sigmoid_',
+  'mul_',
+  'add_',
+  'div_',
+  'sub_',
+]);
+
+/** Functions whose two (or more) tensor arguments broadcast together. */
+const BROADCASTING = new Set([
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'maximum',
+  'minimum',
+  'where',
+  'true_divide',
+  'subtract',
+  'multiply',
+]);
+
+/** Functions creating a tensor from a shape given as sizes: torch.randn(1, 3, 8, 8) or jnp.ones((1, 8, 8, 3)). */
+const CREATORS = new Set(['randn', 'rand', 'zeros', 'ones', 'empty', 'full', 'normal', 'uniform', 'randint']);
+
+function shapeFromSizes(args: readonly Value[], interp: Interpreter, library: Library): Dim[] | null {
+  const sizes = args.length === 1 && args[0]!.kind !== 'int' ? library.iterate(args[0]!, interp) : args;
+  if (!sizes) return null;
+  return sizes.map((size) => intOf(size) ?? null);
+}
+
+function asShape(value: Value): readonly Dim[] | null | undefined {
+  if (value.kind === 'tensor') return value.shape;
+  return undefined;
+}
+
+function result(
+  outcome: Outcome<readonly Dim[]>,
+  framework: Framework,
+  library: Library,
+  site: CallArguments['site'],
+  what: string,
+): Value {
+  if (outcome.ok) return tensor([...outcome.value], framework);
+  library.report(site, `${what}: ${outcome.error}`, 'tensor-op');
+  return tensor(null, framework);
+}
+
+/** Calls a library function (`torch.cat`, `F.interpolate`, `jnp.ones`) on interpreter values. */
+export function callTensorFunction(
+  path: string,
+  args: CallArguments,
+  framework: Framework | null,
+  library: Library,
+  interp: Interpreter,
+): Value {
+  const name = path.slice(path.lastIndexOf('.') + 1);
+  const inTorch = path.startsWith('torch.');
+  const inJax = path.startsWith('jax.numpy.') || path.startsWith('numpy.') || path.startsWith('jax.random.');
+  const frameworkOf: Framework = framework ?? (inJax ? 'flax' : 'torch');
+  if (!inTorch && !inJax && !path.startsWith('flax.linen.') && !path.startsWith('keras.ops.')) return UNKNOWN;
+
+  if (/^flax\.linen\.(?:pooling\.)?(avg_pool|max_pool|min_pool|pool)$/.test(path))
+    return flaxPool(args, library, interp);
+  // Functional convs and pools go through the core's functional layer definitions.
+  if (path.startsWith('torch.nn.functional.')) {
+    const def = layerByQualifiedName(path);
+    const input = args.positional[0];
+    if (def && input?.kind === 'tensor') return functionalLayer(def.name, args, input, library);
+  }
+  if (CREATORS.has(name) && (inTorch || inJax)) {
+    let sizeArgs = args.positional;
+    if (name === 'full') sizeArgs = args.positional.slice(0, 1);
+    if (name === 'randint') sizeArgs = args.positional.slice(-1);
+    if (inJax && name !== 'zeros' && name !== 'ones' && name !== 'empty' && name !== 'full') {
+      // jax.random.normal(key, shape)
+      sizeArgs = args.keyword.has('shape') ? [args.keyword.get('shape')!] : args.positional.slice(1, 2);
+    }
+    const size = args.keyword.get('size') ?? args.keyword.get('shape');
+    const shape = shapeFromSizes(size ? [size] : sizeArgs, interp, library);
+    return tensor(shape, frameworkOf);
+  }
+  if (['zeros_like', 'ones_like', 'randn_like', 'rand_like', 'empty_like', 'full_like'].includes(name)) {
+    const input = args.positional[0];
+    return input?.kind === 'tensor' ? input : UNKNOWN;
+  }
+  const input = args.positional[0];
+  if (ELEMENTWISE.has(name)) return input?.kind === 'tensor' ? input : (input ?? UNKNOWN);
+  if (
+    input?.kind === 'tensor' ||
+    name === 'cat' ||
+    name === 'concat' ||
+    name === 'concatenate' ||
+    name === 'stack'
+  ) {
+    return tensorMethod(name, input ?? UNKNOWN, args, library, interp, true);
+  }
+  return UNKNOWN;
+}
+
+function functionalLayer(defName: string, args: CallArguments, input: TensorValue, library: Library): Value {
+  const def = layerByQualifiedName(defName)!;
+  // F.conv2d(x, weight, ...): the weight is a tensor; its shape is what the core reads.
+  const positional: PyValue[] = [];
+  for (const value of args.positional.slice(1)) {
+    const converted =
+      value.kind === 'tensor'
+        ? value.shape && value.shape.every((d) => d !== null)
+          ? [...(value.shape as number[])]
+          : undefined
+        : toPyValue(value);
+    if (converted === undefined) return tensor(null, 'torch');
+    positional.push(converted);
+  }
+  const keyword: Record<string, PyValue> = {};
+  for (const [key, value] of args.keyword) {
+    const converted =
+      value.kind === 'tensor'
+        ? value.shape && value.shape.every((d) => d !== null)
+          ? [...(value.shape as number[])]
+          : undefined
+        : toPyValue(value);
+    if (converted === undefined) return tensor(null, 'torch');
+    keyword[key] = converted;
+  }
+  if (!input.shape || input.shape.some((d) => d === null))
+    return tensor(input.shape ? input.shape.map(() => null) : null, 'torch');
+  const bound = bindArguments(def.name, def.params, positional, keyword);
+  if (!bound.ok) return tensor(null, 'torch');
+  const inferred = def.infer(bound.value, input.shape as number[]);
+  if (!inferred.ok) {
+    library.report(args.site, inferred.error, 'shape-error');
+    return tensor(null, 'torch');
+  }
+  return tensor(inferred.value.output, 'torch');
+}
+
+/** Reads a dim argument (int, possibly negative), or undefined. */
+function dimArg(args: CallArguments, index: number, name: string): number | undefined {
+  const value = args.keyword.get(name) ?? args.positional[index];
+  return value ? intOf(value) : undefined;
+}
+
+/** The shapes of a list of tensors, or undefined when any of them (or the list) is unknown. */
+function shapesOf(value: Value, library: Library, interp: Interpreter): (readonly Dim[])[] | undefined {
+  const items = library.iterate(value, interp);
+  if (!items || items.some((item) => item.kind !== 'tensor' || item.shape === null)) return undefined;
+  return items.map((item) => (item as TensorValue).shape!);
+}
+
+/**
+ * A tensor method or function on a tensor: `x.view(...)`, `torch.cat([a, b], 1)`. `asFunction` is true when called
+ * as `torch.name(x, ...)`, so the tensor is the first positional argument.
+ */
+function tensorMethod(
+  name: string,
+  self: Value,
+  rawArgs: CallArguments,
+  library: Library,
+  interp: Interpreter,
+  asFunction: boolean,
+): Value {
+  const args: CallArguments = asFunction ? { ...rawArgs, positional: rawArgs.positional.slice(1) } : rawArgs;
+  const framework: Framework = self.kind === 'tensor' ? self.framework : 'torch';
+  const shape = self.kind === 'tensor' ? self.shape : null;
+  const site = rawArgs.site;
+  const ints = (values: readonly Value[]): (number | null)[] => values.map((v) => intOf(v) ?? null);
+  const sizesFrom = (values: readonly Value[]): (number | null)[] | undefined => {
+    const list =
+      values.length === 1 && (values[0]!.kind === 'tuple' || values[0]!.kind === 'list')
+        ? itemsOf(values[0]!)
+        : values;
+    return list ? ints(list) : undefined;
+  };
+
+  switch (name) {
+    case 'cat':
+    case 'concat':
+    case 'concatenate': {
+      const list = rawArgs.positional[0] ?? UNKNOWN;
+      const shapes = shapesOf(list, library, interp);
+      const dim =
+        dimArg(rawArgs, 1, name === 'concatenate' ? 'axis' : 'dim') ??
+        (rawArgs.keyword.has('axis') ? intOf(rawArgs.keyword.get('axis')!) : 0) ??
+        0;
+      if (!shapes) return tensor(null, framework);
+      const frameworkOfList =
+        (library.iterate(list, interp)?.[0] as TensorValue | undefined)?.framework ?? framework;
+      return result(ops.cat(shapes, dim), frameworkOfList, library, site, `torch.cat along dim ${dim}`);
+    }
+    case 'stack': {
+      const shapes = shapesOf(rawArgs.positional[0] ?? UNKNOWN, library, interp);
+      const dim = dimArg(rawArgs, 1, 'dim') ?? 0;
+      if (!shapes) return tensor(null, framework);
+      return result(ops.stack(shapes, dim), framework, library, site, `torch.stack along dim ${dim}`);
+    }
+  }
+  if (shape === null) {
+    // Unknown shape: shape-preserving methods keep it unknown; everything else is unknown too.
+    if (name === 'size' || name === 'dim') return UNKNOWN;
+    return tensor(null, framework);
+  }
+  if (ELEMENTWISE.has(name)) return self;
+  if (BROADCASTING.has(name)) {
+    const other = args.positional[0];
+    if (other?.kind === 'tensor') return tensorBinary('+', self, other, library, interp, site);
+    return self;
+  }
+  switch (name) {
+    case 'size': {
+      if (args.positional.length === 0 && !args.keyword.has('dim'))
+        return tuple(shape.map((d) => (d === null ? UNKNOWN : int(d))));
+      const dim = dimArg(args, 0, 'dim');
+      if (dim === undefined) return UNKNOWN;
+      const index = dim < 0 ? shape.length + dim : dim;
+      const d = shape[index];
+      return d === undefined || d === null ? UNKNOWN : int(d);
+    }
+    case 'dim':
+    case 'ndimension':
+      return int(shape.length);
+    case 'numel': {
+      return shape.every((d) => d !== null) ? int((shape as number[]).reduce((a, b) => a * b, 1)) : UNKNOWN;
+    }
+    case 'view':
+    case 'reshape': {
+      const target = sizesFrom(args.positional);
+      if (!target) return tensor(null, framework);
+      return result(ops.reshape(shape, target), framework, library, site, `${name}${formatTarget(target)}`);
+    }
+    case 'view_as':
+    case 'reshape_as':
+    case 'expand_as': {
+      const other = args.positional[0];
+      return other?.kind === 'tensor' ? tensor(other.shape, framework) : tensor(null, framework);
+    }
+    case 'flatten': {
+      const start = dimArg(args, 0, 'start_dim') ?? (asFunction ? 0 : 0);
+      const end = dimArg(args, 1, 'end_dim') ?? -1;
+      return result(ops.flatten(shape, start, end), framework, library, site, 'flatten');
+    }
+    case 'unflatten': {
+      const dim = dimArg(args, 0, 'dim');
+      const sizes = args.positional[1] ? sizesFrom([args.positional[1]]) : undefined;
+      if (dim === undefined || !sizes) return tensor(null, framework);
+      return result(ops.unflatten(shape, dim, sizes), framework, library, site, 'unflatten');
+    }
+    case 'permute': {
+      const dims = sizesFrom(args.positional);
+      if (!dims || dims.some((d) => d === null))
+        return tensor(
+          shape.map(() => null),
+          framework,
+        );
+      return result(ops.permute(shape, dims as number[]), framework, library, site, 'permute');
+    }
+    case 'transpose':
+    case 'swapaxes': {
+      const d0 = dimArg(args, 0, 'dim0');
+      const d1 = dimArg(args, 1, 'dim1');
+      if (d0 === undefined || d1 === undefined)
+        return tensor(
+          shape.map(() => null),
+          framework,
+        );
+      return result(ops.transpose(shape, d0, d1), framework, library, site, 'transpose');
+    }
+    case 't':
+      return shape.length === 2 ? tensor([shape[1]!, shape[0]!], framework) : self;
+    case 'squeeze': {
+      const dim = dimArg(args, 0, 'dim');
+      if ((args.positional.length > 0 || args.keyword.has('dim')) && dim === undefined)
+        return tensor(null, framework);
+      return result(ops.squeeze(shape, dim), framework, library, site, 'squeeze');
+    }
+    case 'unsqueeze': {
+      const dim = dimArg(args, 0, 'dim');
+      if (dim === undefined) return tensor(null, framework);
+      return result(ops.unsqueeze(shape, dim), framework, library, site, 'unsqueeze');
+    }
+    case 'expand': {
+      const sizes = sizesFrom(args.positional);
+      if (!sizes) return tensor(null, framework);
+      return result(ops.expand(shape, sizes), framework, library, site, 'expand');
+    }
+    case 'repeat': {
+      const sizes = sizesFrom(args.positional);
+      if (!sizes || sizes.some((n) => n === null)) return tensor(null, framework);
+      return result(ops.repeat(shape, sizes as number[]), framework, library, site, 'repeat');
+    }
+    case 'mean':
+    case 'sum':
+    case 'amax':
+    case 'amin':
+    case 'max':
+    case 'min':
+    case 'prod':
+    case 'std':
+    case 'var':
+    case 'norm':
+    case 'logsumexp':
+    case 'argmax':
+    case 'argmin': {
+      const dimValue =
+        args.keyword.get('dim') ??
+        args.keyword.get('axis') ??
+        (name === 'norm' ? args.positional[1] : args.positional[0]);
+      const keepdim =
+        args.keyword.get('keepdim') ??
+        args.keyword.get('keepdims') ??
+        (name === 'norm' ? undefined : args.positional[1]);
+      const keep = keepdim?.kind === 'bool' ? keepdim.value : false;
+      let dims: number[] | null = null;
+      if (dimValue !== undefined && dimValue.kind !== 'none') {
+        const list = itemsOf(dimValue) ?? [dimValue];
+        const numbers = list.map(intOf);
+        if (numbers.some((n) => n === undefined)) return tensor(null, framework);
+        dims = numbers as number[];
+      }
+      const reduced = ops.reduce(shape, dims, keep);
+      const value = result(reduced, framework, library, site, name);
+      // torch.max(x, dim) returns (values, indices).
+      if ((name === 'max' || name === 'min') && dims !== null && framework === 'torch')
+        return tuple([value, value]);
+      return value;
+    }
+    case 'chunk':
+    case 'split':
+    case 'tensor_split': {
+      const sizeArg = args.positional[0];
+      const dim = dimArg(args, 1, 'dim') ?? 0;
+      if (!sizeArg) return UNKNOWN;
+      const sections = itemsOf(sizeArg)?.map(intOf);
+      if (sections?.some((n) => n === undefined)) return UNKNOWN;
+      const outcome =
+        name === 'chunk'
+          ? ops.chunk(shape, intOf(sizeArg) ?? -1, dim)
+          : ops.split(shape, sections ? (sections as number[]) : (intOf(sizeArg) ?? -1), dim);
+      if (!outcome.ok) return UNKNOWN;
+      return tuple(outcome.value.map((part) => tensor([...part], framework)));
+    }
+    case 'matmul':
+    case 'mm':
+    case 'bmm': {
+      const other = args.positional[0];
+      if (other?.kind !== 'tensor' || !other.shape) return tensor(null, framework);
+      return result(ops.matmul(shape, other.shape), framework, library, site, name);
+    }
+    case 'interpolate':
+    case 'upsample':
+    case 'resize': {
+      const size = args.keyword.get('size') ?? args.positional[0];
+      const scale = args.keyword.get('scale_factor') ?? args.positional[1];
+      const read = (value: Value | undefined): PyValue | undefined =>
+        value === undefined ? undefined : toPyValue(value);
+      const sizeArg = read(size);
+      const scaleArg = read(scale);
+      if ((size && sizeArg === undefined) || (scale && scaleArg === undefined))
+        return tensor(
+          shape.map((d, i) => (i < 2 ? d : null)),
+          framework,
+        );
+      const outcome = ops.interpolate(shape, {
+        size: sizeArg,
+        scale_factor: scaleArg,
+        mode: read(args.keyword.get('mode') ?? args.positional[2]),
+        align_corners: read(args.keyword.get('align_corners') ?? args.positional[3]),
+        recompute_scale_factor: read(args.keyword.get('recompute_scale_factor')),
+      });
+      return result(outcome, framework, library, site, 'F.interpolate');
+    }
+    case 'pad': {
+      const padsValue = args.keyword.get('pad') ?? args.positional[0];
+      const pads = padsValue ? itemsOf(padsValue) : undefined;
+      const padNumbers = pads?.map(intOf);
+      if (!padNumbers || padNumbers.some((n) => n === undefined))
+        return tensor(
+          shape.map(() => null),
+          framework,
+        );
+      const mode = args.keyword.get('mode') ?? args.positional[1];
+      return result(
+        ops.pad(shape, padNumbers as number[], mode?.kind === 'str' ? mode.value : 'constant'),
+        framework,
+        library,
+        site,
+        'F.pad',
+      );
+    }
+    case 'adaptive_avg_pool2d':
+    case 'adaptive_max_pool2d':
+    case 'adaptive_avg_pool1d':
+    case 'adaptive_avg_pool3d':
+      return UNKNOWN;
+  }
+  return tensor(null, framework);
+}
+
+function formatTarget(target: readonly (number | null)[]): string {
+  return `(${target.map((t) => (t === null ? '?' : String(t))).join(', ')})`;
+}
+
+/** `x.name`: shape reads (`x.shape`, `x.ndim`) and bound methods (`x.view`). */
+export function tensorAttribute(
+  self: TensorValue,
+  name: string,
+  library: Library,
+  interp: Interpreter,
+): Value {
+  if (name === 'shape') {
+    return self.shape ? tuple(self.shape.map((d) => (d === null ? UNKNOWN : int(d)))) : UNKNOWN;
+  }
+  if (name === 'ndim') return self.shape ? int(self.shape.length) : UNKNOWN;
+  if (name === 'T') return self.shape ? tensor([...self.shape].reverse(), self.framework) : self;
+  if (['dtype', 'device', 'data', 'grad', 'is_cuda', 'requires_grad'].includes(name)) {
+    return name === 'data' ? self : UNKNOWN;
+  }
+  return {
+    kind: 'builtin',
+    name: `Tensor.${name}`,
+    call: (args) => tensorMethod(name, self, args, library, interp, false),
+  };
+}
+
+/** `x[...]`: indexing and slicing of a tensor. */
+export function tensorItem(self: TensorValue, index: Value, library: Library, _interp: Interpreter): Value {
+  if (!self.shape) return tensor(null, self.framework);
+  const items = index.kind === 'tuple' ? index.items : [index];
+  const converted: ops.IndexItem[] = [];
+  const bound = (v: Value): ops.SliceBound => (v.kind === 'none' ? null : (intOf(v) ?? 'unknown'));
+  for (const item of items) {
+    if (item.kind === 'none') converted.push(null);
+    else if (item.kind === 'ellipsis') converted.push('...');
+    else if (item.kind === 'slice')
+      converted.push({ start: bound(item.start), stop: bound(item.stop), step: bound(item.step) });
+    else if (item.kind === 'int' || item.kind === 'bool') converted.push(intOf(item)!);
+    else if (item.kind === 'tensor') {
+      if (!item.shape) return tensor(null, self.framework);
+      converted.push({ array: item.shape });
+    } else return tensor(null, self.framework);
+  }
+  const outcome = ops.index(self.shape, converted);
+  if (!outcome.ok) {
+    library.report(null, outcome.error, 'tensor-op');
+    return tensor(null, self.framework);
+  }
+  return tensor([...outcome.value], self.framework);
+}
+
+/** Arithmetic with a tensor on either side: shapes broadcast (numbers and unknowns leave the tensor's shape). */
+export function tensorBinary(
+  operator: string,
+  a: Value,
+  b: Value,
+  library: Library,
+  _interp: Interpreter,
+  site: CallArguments['site'] = null,
+): Value {
+  const framework = a.kind === 'tensor' ? a.framework : b.kind === 'tensor' ? b.framework : 'torch';
+  if (['==', '!=', '<', '>', '<=', '>=', 'is', 'is not', 'in', 'not in'].includes(operator)) {
+    if (operator === 'is' || operator === 'is not') return UNKNOWN;
+  }
+  const shapeA = asShape(a);
+  const shapeB = asShape(b);
+  if (operator === '@') {
+    if (!shapeA || !shapeB) return tensor(null, framework);
+    return result(ops.matmul(shapeA, shapeB), framework, library, site, 'matmul');
+  }
+  if (shapeA === undefined) return b.kind === 'tensor' ? tensor(shapeB ?? null, framework) : UNKNOWN;
+  if (shapeB === undefined) return tensor(shapeA, framework);
+  if (shapeA === null || shapeB === null) return tensor(null, framework);
+  const verbs: Record<string, string> = { '+': 'add', '-': 'subtract', '*': 'multiply', '/': 'divide' };
+  const outcome = ops.broadcast(shapeA, shapeB, verbs[operator] ?? 'broadcast');
+  if (!outcome.ok) {
+    library.report(site, outcome.error, 'broadcast');
+    return tensor(null, framework);
+  }
+  return tensor([...outcome.value], framework);
+}
+
+/**
+ * flax.linen.avg_pool / max_pool / min_pool (flax/linen/pooling.py, over lax.reduce_window): the window slides
+ * over the dimensions between the batch and the features, (N, *spatial, C) or unbatched (*spatial, C).
+ * padding 'VALID': ⌊(in − k)/s⌋ + 1; 'SAME': ⌈in/s⌉; explicit (low, high) pairs: ⌊(in + low + high − k)/s⌋ + 1.
+ */
+function flaxPool(args: CallArguments, library: Library, interp: Interpreter): Value {
+  const input = args.positional[0];
+  if (input?.kind !== 'tensor') return UNKNOWN;
+  const window = library
+    .iterate(args.keyword.get('window_shape') ?? args.positional[1] ?? UNKNOWN, interp)
+    ?.map(intOf);
+  if (!input.shape || !window || window.some((k) => k === undefined)) return tensor(null, 'flax');
+  const rank = window.length;
+  const stridesValue = args.keyword.get('strides') ?? args.positional[2];
+  const strides =
+    stridesValue && stridesValue.kind !== 'none'
+      ? library.iterate(stridesValue, interp)?.map(intOf)
+      : window.map(() => 1);
+  if (!strides || strides.length !== rank || strides.some((s) => s === undefined || s < 1))
+    return tensor(null, 'flax');
+  const paddingValue = args.keyword.get('padding') ?? args.positional[3] ?? str('VALID');
+  const shape = input.shape;
+  const first = shape.length - 1 - rank;
+  if (first < 0) {
+    library.report(
+      args.site,
+      `pooling: a ${rank}-D window needs an input with at least ${rank + 1} dimensions, got ${shape.length}.`,
+      'shape-error',
+    );
+    return tensor(null, 'flax');
+  }
+  const output: Dim[] = [...shape];
+  for (let i = 0; i < rank; i++) {
+    const size = shape[first + i]!;
+    const k = window[i]!;
+    const s = strides[i]!;
+    let rule: DimRule;
+    if (paddingValue.kind === 'str') {
+      const mode = paddingValue.value.toUpperCase();
+      rule =
+        mode === 'SAME'
+          ? { kind: 'same', kernel: k, dilation: 1, stride: s, extraPadAt: 'end' }
+          : { kind: 'window', kernel: k, dilation: 1, stride: s, padBegin: 0, padEnd: 0, ceilMode: false };
+    } else {
+      const pair = library.iterate(library.iterate(paddingValue, interp)?.[i] ?? UNKNOWN, interp)?.map(intOf);
+      if (!pair || pair.length !== 2 || pair.some((p) => p === undefined)) return tensor(null, 'flax');
+      rule = {
+        kind: 'window',
+        kernel: k,
+        dilation: 1,
+        stride: s,
+        padBegin: pair[0]!,
+        padEnd: pair[1]!,
+        ceilMode: false,
+      };
+    }
+    output[first + i] = size === null ? null : Math.max(0, applyDimRule(rule, size));
+  }
+  return tensor(output, 'flax');
+}
