@@ -1,5 +1,6 @@
 // One build script, one config function, one target per surface: the extension host (node/cjs with `vscode`
-// external) and the CLI (node). Browser targets (webview, renderer) join here as they are written.
+// external), its analysis worker and the CLI (node). Browser targets (webview, renderer) join here as they
+// are written.
 const esbuild = require('esbuild');
 
 const production = process.argv.includes('--production');
@@ -23,7 +24,14 @@ function createConfig(entry, outfile, platform, format, extra = {}) {
 
 const targets = [
   createConfig('src/extension/extension.ts', 'dist/extension.js', 'node', 'cjs', { external: ['vscode'] }),
-  createConfig('src/cli/main.ts', 'dist/cli.js', 'node', 'cjs', { banner: { js: '#!/usr/bin/env node' } }),
+  // The shape interpreter, run by the extension in a worker thread (see src/extension/analysisService.ts).
+  createConfig('src/extension/analysisWorker.ts', 'dist/analysisWorker.js', 'node', 'cjs'),
+  // `webgpu` (Dawn's native bindings, ESM) stays external: `convlens compute --engine webgpu` imports it at
+  // run time, only when asked for (src/cli/webgpuNode.ts).
+  createConfig('src/cli/main.ts', 'dist/cli.js', 'node', 'cjs', {
+    banner: { js: '#!/usr/bin/env node' },
+    external: ['webgpu'],
+  }),
 ];
 
 async function main() {

@@ -31,6 +31,9 @@ export interface LayerApplication {
   readonly macs: number | null;
   /** Where the input shape came from, in words. */
   readonly source: string;
+  /** The call that applied the layer (`self.conv(x)`), when it stands in this file. */
+  readonly callFrom: number | null;
+  readonly callTo: number | null;
 }
 
 /** Everything known about one layer constructor call in the document. */
@@ -244,14 +247,17 @@ function layerReports(library: Library, file: SourceFile): LayerSiteReport[] {
     const seen = new Set<string>();
     for (const call of calls) {
       if (call.input === null && call.output === null) continue;
-      const key = JSON.stringify([call.input, call.output]);
+      const key = JSON.stringify([call.input, call.output, call.callSite?.from ?? null]);
       if (seen.has(key)) continue;
       seen.add(key);
+      const here = call.callSite?.file === file;
       applications.push({
         input: call.input,
         output: call.output,
         macs: call.shape?.macs ?? null,
         source: call.source,
+        callFrom: here ? call.callSite!.from : null,
+        callTo: here ? call.callSite!.to : null,
       });
     }
     reports.push({
@@ -273,6 +279,10 @@ function layerReports(library: Library, file: SourceFile): LayerSiteReport[] {
 function documentDiagnostics(library: Library, file: SourceFile): DocumentDiagnostic[] {
   const diagnostics: DocumentDiagnostic[] = [];
   const seen = new Set<string>();
+  // A fix edits a layer's constructor, so it goes on the diagnostic placed there, not on the call in forward.
+  const constructorSites = new Set(
+    library.layers.filter((l) => l.site.file === file).map((l) => l.site.from),
+  );
   for (const d of library.diagnostics) {
     if (d.site.file !== file) continue;
     const key = `${d.site.from}:${d.message}`;
@@ -284,7 +294,7 @@ function documentDiagnostics(library: Library, file: SourceFile): DocumentDiagno
       severity: d.severity,
       code: d.code,
       message: d.message,
-      fix: linearFix(file, d.site.from, d.site.to, d.message),
+      fix: constructorSites.has(d.site.from) ? linearFix(file, d.site.from, d.site.to, d.message) : undefined,
     });
   }
   // Checkerboard risk and similar notes, once per layer site, as information.
@@ -309,7 +319,7 @@ function documentDiagnostics(library: Library, file: SourceFile): DocumentDiagno
 
 /** "set in_features=3136" on a Linear: replace its first argument with the number. */
 function linearFix(file: SourceFile, from: number, to: number, message: string): QuickFix | undefined {
-  const match = /set in_features=(\d+)/.exec(message);
+  const match = /set in_features=(\d+)/i.exec(message);
   if (!match) return undefined;
   const call = file.tree.resolveInner(from, 1);
   let node: SyntaxNode | null = call;

@@ -22,15 +22,22 @@ export class SourceFile {
     if (previous && previous.changes.length > 0) {
       // Reuse the unchanged parts of the previous tree: edits re-parse only around the change.
       let fragments = TreeFragment.addTree(previous.tree);
-      fragments = TreeFragment.applyChanges(
-        fragments,
-        previous.changes.map((change) => ({
-          fromA: change.from,
-          toA: change.to,
-          fromB: change.from,
-          toB: change.from + change.insertLength,
-        })),
-      );
+      // Changes are in old-text offsets, sorted and not overlapping; each earlier change shifts the later ones
+      // in the new text by the difference of its lengths.
+      let shift = 0;
+      const ranges = [...previous.changes]
+        .sort((a, b) => a.from - b.from)
+        .map((change) => {
+          const range = {
+            fromA: change.from,
+            toA: change.to,
+            fromB: change.from + shift,
+            toB: change.from + shift + change.insertLength,
+          };
+          shift += change.insertLength - (change.to - change.from);
+          return range;
+        });
+      fragments = TreeFragment.applyChanges(fragments, ranges);
       this.tree = parser.parse(text, fragments);
     } else {
       this.tree = parser.parse(text);
