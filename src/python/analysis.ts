@@ -160,6 +160,9 @@ function traceOnce(
 ): TraceResult & { framework: Framework } {
   let framework: Framework = options.framework ?? 'torch';
   const library = new Library();
+  // A real forward pass ends where PyTorch raises; the trace stops at the same place, in eval mode.
+  library.stopAtFirstError = true;
+  library.training = false;
   const interp = new Interpreter(library, options.loader ?? null, options.budget ?? TRACE_BUDGET);
   const problems: string[] = [];
   let callsBefore = 0;

@@ -7,8 +7,7 @@
  * runs both sides and keeps only what they agree on; a loop over an unknown sequence is not run at all. Work is
  * capped (steps, call depth, loop length, wall time), so no input can stall a caller.
  */
-import type { SourceFile, SyntaxNode } from './syntax';
-import { children, splitAt } from './syntax';
+import { SourceFile, type SyntaxNode, children, splitAt } from './syntax';
 import {
   type CallArguments,
   type ClassValue,
@@ -32,6 +31,7 @@ import {
   UNKNOWN,
 } from './values';
 import type { Library } from './library';
+import { isStubPath, STUB_MODULES, stubModuleName, stubPath } from './stubs';
 
 /** Limits on one analysis. */
 export interface Budget {
@@ -57,6 +57,13 @@ export const DEFAULT_BUDGET: Budget = {
 
 /** Thrown when the budget runs out; caught by the analysis entry points, which keep what was found. */
 export class BudgetExceeded extends Error {}
+
+/**
+ * Thrown at a certain shape error when the library is asked to stop there (Library.stopAtFirstError), as the
+ * framework raises and a real forward pass ends. It travels like BudgetExceeded, so every entry point keeps
+ * what was found before it.
+ */
+export class ForwardPassStopped extends BudgetExceeded {}
 
 /** Python exceptions the analysed code raises are not modelled: `raise` ends the function with unknown. */
 class RaiseSignal {
@@ -408,10 +415,25 @@ export class Interpreter {
   /** Runs one side of an unknown branch; a `raise` there only ends that side. */
   private guarded(run: () => Completion): Completion {
     try {
-      return run();
+      return this.speculatively(run);
     } catch (error) {
       if (error instanceof RaiseSignal) return { type: 'return', value: UNKNOWN };
       throw error;
+    }
+  }
+
+  /**
+   * How many unknown conditions the running code is nested in. Code run under one may not run for real, so what
+   * it does must not end the analysis (see Library.stopAtFirstError).
+   */
+  speculative = 0;
+
+  private speculatively<T>(run: () => T): T {
+    this.speculative++;
+    try {
+      return run();
+    } finally {
+      this.speculative--;
     }
   }
 
@@ -475,24 +497,66 @@ export class Interpreter {
     if (target.name === 'VariableName') scope.names.set(file.textOf(target), UNKNOWN);
   }
 
+  /**
+   * `@decorator` definitions. Decorators are evaluated (in the defining scope, outermost first, as Python does)
+   * and applied innermost first. A decorator the interpreter can follow (a workspace function, a stand-in's
+   * wrapper) is called with the definition; one it cannot (a library name such as `torch.jit.unused`,
+   * `register_model()` of an unknown package) leaves the definition as it is: decorators of model code wrap
+   * or register functions and classes, they do not change what the layers compute.
+   */
   private execDecorated(node: SyntaxNode, scope: Scope, file: SourceFile): void {
     const decorators: string[] = [];
+    const expressions: SyntaxNode[] = [];
     let definition: SyntaxNode | null = null;
     for (const part of children(node)) {
       if (part.name === 'Decorator') {
+        const inner = children(part).filter((c) => c.name !== 'At');
         decorators.push(
-          children(part)
-            .filter((c) => c.name !== 'At')
+          inner
             .map((c) => file.textOf(c))
             .join('')
             .trim(),
         );
+        // `@a.b(c)` is one expression whose parts the parser lists one by one: evaluate the decorator's text
+        // span as written, from its first node to its last.
+        if (inner.length > 0) expressions.push(part);
       } else if (part.name === 'FunctionDefinition' || part.name === 'ClassDefinition') {
         definition = part;
       }
     }
-    if (definition?.name === 'FunctionDefinition') this.defineFunction(definition, scope, file, decorators);
-    else if (definition?.name === 'ClassDefinition') this.defineClass(definition, scope, file, decorators);
+    if (!definition) return;
+    const applied = expressions.map((decorator) => this.evalDecorator(decorator, scope, file));
+    const name = definition.getChild('VariableName');
+    if (definition.name === 'FunctionDefinition') this.defineFunction(definition, scope, file, decorators);
+    else this.defineClass(definition, scope, file, decorators);
+    if (!name) return;
+    const nameText = file.textOf(name);
+    let value = scope.names.get(nameText);
+    if (value === undefined) return;
+    for (let i = applied.length - 1; i >= 0; i--) {
+      const decorator = applied[i]!;
+      if (!['function', 'bound', 'partial'].includes(decorator.kind)) continue;
+      const result = this.call(decorator, { positional: [value], keyword: new Map(), site: null });
+      if (result.kind !== 'unknown') value = result;
+    }
+    scope.names.set(nameText, value);
+  }
+
+  /** The value of a decorator expression (`@name`, `@a.b`, `@a.b(args)`), or unknown. */
+  private evalDecorator(decorator: SyntaxNode, scope: Scope, file: SourceFile): Value {
+    const inner = children(decorator).filter((c) => c.name !== 'At');
+    let value: Value = UNKNOWN;
+    for (let i = 0; i < inner.length; i++) {
+      const part = inner[i]!;
+      if (i === 0) value = this.eval(part, scope, file);
+      else if (part.name === '.' && inner[i + 1])
+        value = this.library.attribute(value, file.textOf(inner[++i]!), this);
+      else if (part.name === 'ArgList') {
+        const args = this.evalArguments(part, scope, file);
+        value = this.call(value, { ...args, site: { file, from: inner[0]!.from, to: part.to } });
+      }
+    }
+    return value;
   }
 
   private defineFunction(node: SyntaxNode, scope: Scope, file: SourceFile, decorators: string[]): void {
@@ -506,6 +570,8 @@ export class Interpreter {
   }
 
   private readonly functionDefaults = new WeakMap<SyntaxNode, Map<string, Value>>();
+  /** The class each method was defined in. */
+  private readonly methodOwners = new WeakMap<SyntaxNode, ClassValue>();
 
   private evalDefaults(params: SyntaxNode | null, scope: Scope, file: SourceFile): Map<string, Value> {
     const defaults = new Map<string, Value>();
@@ -566,7 +632,10 @@ export class Interpreter {
         }
       }
     }
-    for (const [name, value] of classScope.names) cls.attrs.set(name, value);
+    for (const [name, value] of classScope.names) {
+      cls.attrs.set(name, value);
+      if (value.kind === 'function' && value.node.parent === bodyNode) this.methodOwners.set(value.node, cls);
+    }
     scope.names.set(cls.name, this.library.decorateClass(cls, decorators, this));
   }
 
@@ -632,8 +701,11 @@ export class Interpreter {
 
   /** Runs a workspace module, or returns a library namespace for third-party ones. */
   private importModule(file: SourceFile, dotted: string, level: number): Scope | Value {
-    if (level === 0 && this.library.isLibraryModule(dotted)) return { kind: 'namespace', path: dotted };
-    const target = this.loader?.resolve(file.path, dotted, level);
+    if (level === 0 && this.library.isLibraryModule(dotted)) {
+      const stub = stubModuleName(dotted, 0);
+      return stub ? this.runStub(stub) : { kind: 'namespace', path: dotted };
+    }
+    const target = isStubPath(file.path) ? null : this.loader?.resolve(file.path, dotted, level);
     if (target) {
       try {
         return this.runModule(target, false);
@@ -642,7 +714,30 @@ export class Interpreter {
         return UNKNOWN;
       }
     }
-    return level === 0 ? { kind: 'namespace', path: dotted } : UNKNOWN;
+    if (level > 0) {
+      // A relative import no workspace file answers: a library file copied out of its package
+      // (`from ..ops.misc import Conv2dNormActivation` in torchvision/models/mobilenetv3.py).
+      const stub = stubModuleName(dotted, level);
+      return stub ? this.runStub(stub) : UNKNOWN;
+    }
+    return { kind: 'namespace', path: dotted };
+  }
+
+  private readonly stubFiles = new Map<string, SourceFile>();
+
+  /** A name defined by a library stand-in (stubs.ts), or undefined. */
+  stubValue(module: string, name: string): Value | undefined {
+    return STUB_MODULES.has(module) ? this.runStub(module).names.get(name) : undefined;
+  }
+
+  /** Runs a library stand-in (stubs.ts) once and returns its scope. */
+  private runStub(name: string): Scope {
+    let stub = this.stubFiles.get(name);
+    if (!stub) {
+      stub = new SourceFile(stubPath(name), STUB_MODULES.get(name)!);
+      this.stubFiles.set(name, stub);
+    }
+    return this.runModule(stub, false);
   }
 
   // -------------------------------------------------------------------------------------------- expressions
@@ -776,7 +871,9 @@ export class Interpreter {
         const decided = truthy(this.eval(condition, scope, file));
         if (decided === true) return this.eval(thenNode, scope, file);
         if (decided === false) return this.eval(elseNode, scope, file);
-        return joinValues(this.eval(thenNode, scope, file), this.eval(elseNode, scope, file));
+        return this.speculatively(() =>
+          joinValues(this.eval(thenNode, scope, file), this.eval(elseNode, scope, file)),
+        );
       }
       case 'LambdaExpression':
         return this.makeLambda(node, scope, file);
@@ -890,6 +987,11 @@ export class Interpreter {
 
   private evalMember(node: SyntaxNode, scope: Scope, file: SourceFile): Value {
     const parts = children(node);
+    // The parser reads a float literal with a trailing dot (`64.`, `1.e-3`) as a member access of an int.
+    if (parts[0]?.name === 'Number' && parts[1]?.name === '.') {
+      const rest = parts[2] ? file.textOf(parts[2]) : '';
+      if (rest === '' || /^[eE]\d+$/.test(rest)) return parseNumber(file.textOf(node));
+    }
     const object = this.eval(parts[0]!, scope, file);
     if (parts[1]?.name === '.') {
       const property = parts[2];
@@ -935,7 +1037,7 @@ export class Interpreter {
       const a = this.eval(left, scope, file);
       const decided = truthy(a);
       if (decided === undefined) {
-        const b = this.eval(right, scope, file);
+        const b = this.speculatively(() => this.eval(right, scope, file));
         return truthy(b) === (operator === 'or') ? b : UNKNOWN;
       }
       if (operator === 'and') return decided ? this.eval(right, scope, file) : a;
@@ -959,7 +1061,9 @@ export class Interpreter {
     if (!calleeNode || !argList) return UNKNOWN;
     // super().__init__(...) and super(Class, self).method(...)
     if (calleeNode.name === 'VariableName' && file.textOf(calleeNode) === 'super') {
-      return this.library.superProxy(scope, this);
+      // super(Class, self) names the class to start after; super() uses the method's own class.
+      const explicit = this.evalArguments(argList, scope, file).positional[0] ?? null;
+      return this.library.superProxy(scope, this, explicit);
     }
     const callee = this.eval(calleeNode, scope, file);
     const args = this.evalArguments(argList, scope, file);
@@ -997,7 +1101,30 @@ export class Interpreter {
 
   // ------------------------------------------------------------------------------------------------- calls
 
+  /**
+   * The call sites in workspace files that the running code was reached through, innermost last. Layers built
+   * inside library stand-ins are located at the innermost of these (see stubs.ts).
+   */
+  private readonly userSites: Site[] = [];
+
+  /** Where a layer built at `site` is located: `site` itself, or the user call that led into a stand-in. */
+  userSite(site: Site): Site {
+    if (!isStubPath(site.file.path)) return site;
+    return this.userSites[this.userSites.length - 1] ?? site;
+  }
+
   call(callee: Value, args: CallArguments): Value {
+    const site = args.site;
+    if (!site || isStubPath(site.file.path)) return this.dispatchCall(callee, args);
+    this.userSites.push(site);
+    try {
+      return this.dispatchCall(callee, args);
+    } finally {
+      this.userSites.pop();
+    }
+  }
+
+  private dispatchCall(callee: Value, args: CallArguments): Value {
     switch (callee.kind) {
       case 'function':
         return this.callFunction(callee, args, null);
@@ -1032,7 +1159,9 @@ export class Interpreter {
         self === null ? args.positional : [self, ...args.positional],
         args.keyword,
       );
-      if (self !== null && self.kind === 'object') scope.names.set('__class__', self.cls);
+      // __class__ is the class that defines the method (what super() starts after), not the instance's class.
+      if (self !== null && self.kind === 'object')
+        scope.names.set('__class__', this.methodOwners.get(fn.node) ?? self.cls);
       const frame: Frame = { pendingReturns: [] };
       if (fn.node.name === 'LambdaExpression') {
         const bodyExpression = children(fn.node).slice(-1)[0];

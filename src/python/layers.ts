@@ -74,20 +74,28 @@ export function isLayerClassPath(path: string): boolean {
   const name = match[2]!;
   return (
     !TORCH_CONTAINERS.has(name) &&
-    !['Module', 'Layer', 'Model', 'Sequential', 'Input', 'InputLayer'].includes(name)
+    !['Module', 'Layer', 'Model', 'Sequential', 'Input', 'InputLayer'].includes(name) &&
+    // Parameters and buffers are tensors, not modules.
+    !['Parameter', 'ParameterList', 'ParameterDict', 'Buffer', 'UninitializedParameter'].includes(name)
   );
 }
 
 let layerIds = 0;
 
-export function createLayer(path: string, args: CallArguments): LayerValue | null {
+/**
+ * A layer built by a constructor call. `typeName` is the user's subclass when the layer is one
+ * (`class Conv3DSimple(nn.Conv3d)`); the framework class still decides the shapes.
+ */
+export function createLayer(path: string, args: CallArguments, typeName?: string): LayerValue | null {
   const canonical = canonicalPath(path);
   const framework = frameworkOfPath(canonical);
   if (!framework || !args.site) return null;
+  const frameworkClass = canonical.slice(canonical.lastIndexOf('.') + 1);
   return {
     kind: 'layer',
     def: layerByQualifiedName(canonical) ?? null,
-    className: canonical.slice(canonical.lastIndexOf('.') + 1),
+    className: typeName ?? frameworkClass,
+    frameworkClass,
     framework,
     positional: args.positional,
     keyword: args.keyword,
@@ -214,11 +222,21 @@ export function applyLayerToShape(
   if (input === null) {
     // An input of unknown shape: for layers whose rank the class name fixes (Conv2d, MaxPooling1D), an input
     // of that rank with every size unknown still gives the formulas and the channel count.
-    const spatial = /([123])[dD](?:Transpose)?$/.exec(layer.className);
+    const spatial = /([123])[dD](?:Transpose)?$/.exec(layer.frameworkClass);
     if (!def || !spatial) return { output: null, shape: null, error: null, dims: null };
     return applyLayerToShape(layer, new Array<Dim>(Number(spatial[1]) + 2).fill(null), outputSize);
   }
   if (!def) return { output: null, shape: null, error: null, dims: null };
+  // A required argument that was never given makes the constructor raise, before any forward pass: that is
+  // not a shape the layer computes (and the editor builds classes without their arguments to see formulas).
+  const positionalNamesInOrder = def.params.filter((p) => !p.keywordOnly);
+  const missing = def.params.some(
+    (param) =>
+      param.default === undefined &&
+      !layer.keyword.has(param.name) &&
+      (param.keywordOnly || positionalNamesInOrder.indexOf(param) >= layer.positional.length),
+  );
+  if (missing) return { output: null, shape: null, error: null, dims: null };
   const params = new Set(def.params.map((p) => p.name));
   const positional: (PyValue | undefined)[] = layer.positional.map(toPyValue);
   const keyword = new Map<string, PyValue | undefined>();
@@ -389,4 +407,110 @@ export function applyLayerToShapes(
   return answer.ok
     ? { output: answer.value.output, shape: null, error: null, dims: null }
     : { output: null, shape: null, error: answer.error, dims: null };
+}
+
+/** Recurrent layers whose call returns a tuple: the output sequence and the final hidden (and cell) state. */
+const RECURRENT_PARAMS: Record<string, readonly string[]> = {
+  LSTM: [
+    'input_size',
+    'hidden_size',
+    'num_layers',
+    'bias',
+    'batch_first',
+    'dropout',
+    'bidirectional',
+    'proj_size',
+  ],
+  GRU: ['input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'dropout', 'bidirectional'],
+  RNN: [
+    'input_size',
+    'hidden_size',
+    'num_layers',
+    'nonlinearity',
+    'bias',
+    'batch_first',
+    'dropout',
+    'bidirectional',
+  ],
+  LSTMCell: ['input_size', 'hidden_size', 'bias'],
+  GRUCell: ['input_size', 'hidden_size', 'bias'],
+  RNNCell: ['input_size', 'hidden_size', 'bias', 'nonlinearity'],
+};
+
+export function isRecurrentLayer(layer: LayerValue): boolean {
+  return layer.framework === 'torch' && layer.frameworkClass in RECURRENT_PARAMS;
+}
+
+export interface RecurrentApplication {
+  /** The output sequence (or, for a cell, the next hidden state). */
+  readonly output: readonly Dim[] | null;
+  /** h_n, and c_n for an LSTM: the final states. */
+  readonly states: (readonly Dim[] | null)[];
+  readonly error: string | null;
+}
+
+/**
+ * torch.nn.RNN / LSTM / GRU and their cells (torch/nn/modules/rnn.py). With D = 2 when bidirectional, else 1,
+ * and H_out = proj_size or hidden_size, an input (L, N, H_in) — (N, L, H_in) when batch_first, (L, H_in)
+ * unbatched — gives the output (L, N, D·H_out), h_n (D·num_layers, N, H_out) and, for an LSTM, c_n
+ * (D·num_layers, N, hidden_size). A cell maps (N, H_in) to (N, hidden_size). The last input dimension must
+ * equal input_size.
+ */
+export function applyRecurrent(layer: LayerValue, input: readonly Dim[] | null): RecurrentApplication {
+  const names = RECURRENT_PARAMS[layer.frameworkClass]!;
+  const arg = (name: string): Value | undefined => {
+    const index = names.indexOf(name);
+    return layer.keyword.get(name) ?? (index >= 0 ? layer.positional[index] : undefined);
+  };
+  const number = (name: string, fallback: number): number | null => {
+    const value = arg(name);
+    if (value === undefined) return fallback;
+    const converted = toPyValue(value);
+    if (typeof converted === 'boolean') return converted ? 1 : 0;
+    return typeof converted === 'number' && Number.isInteger(converted) ? converted : null;
+  };
+  const inputSize = number('input_size', -1);
+  const hidden = number('hidden_size', -1);
+  const unknownResult: RecurrentApplication = { output: null, states: [], error: null };
+  if (!input || hidden === -1) return unknownResult;
+  const cell = layer.frameworkClass.endsWith('Cell');
+  const last = input[input.length - 1];
+  if (inputSize !== null && inputSize >= 0 && last !== null && last !== undefined && last !== inputSize) {
+    return {
+      output: null,
+      states: [],
+      error: `input.size(-1) must be equal to input_size. Expected ${inputSize}, got ${last}`,
+    };
+  }
+  if (cell) {
+    if (input.length !== 1 && input.length !== 2)
+      return {
+        ...unknownResult,
+        error: `${layer.frameworkClass}: Expected input to be 1D or 2D, got ${input.length}D instead`,
+      };
+    const state = [...input.slice(0, -1), hidden];
+    return {
+      output: state,
+      states: layer.frameworkClass === 'LSTMCell' ? [state, state] : [state],
+      error: null,
+    };
+  }
+  if (input.length !== 2 && input.length !== 3)
+    return {
+      ...unknownResult,
+      error: `${layer.frameworkClass}: Expected input to be 2D or 3D, got ${input.length}D instead`,
+    };
+  const layers = number('num_layers', 1);
+  const bidirectional = number('bidirectional', 0);
+  const batchFirst = number('batch_first', 0);
+  const projection = layer.frameworkClass === 'LSTM' ? number('proj_size', 0) : 0;
+  const directions = bidirectional === null ? null : bidirectional ? 2 : 1;
+  const out = projection === null || hidden === null ? null : projection > 0 ? projection : hidden;
+  const times = (a: number | null, b: number | null) => (a === null || b === null ? null : a * b);
+  const output = [...input.slice(0, -1), times(directions, out)];
+  const batch = input.length === 3 ? [batchFirst === null ? null : input[batchFirst ? 0 : 1]!] : [];
+  const stateRows = times(directions, layers);
+  const states = [[stateRows, ...batch, out]];
+  if (layer.frameworkClass === 'LSTM') states.push([stateRows, ...batch, hidden]);
+  return { output, states, error: null };
 }

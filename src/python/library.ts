@@ -6,6 +6,8 @@ import { formatShape } from '../core/arithmetic/args';
 import {
   type LayerCall,
   applyLayerToShape,
+  applyRecurrent,
+  isRecurrentLayer,
   applyLayerToShapes,
   boundLayerArgs,
   canonicalPath,
@@ -15,9 +17,10 @@ import {
   layerAttribute,
 } from './layers';
 import type { Interpreter } from './interpreter';
+import { COMPOSITE_TORCH_MODULES } from './stubs';
 import type { SourceFile, SyntaxNode } from './syntax';
-import { BudgetExceeded } from './interpreter';
-import { callTensorFunction, tensorAttribute, tensorBinary, tensorItem } from './tensors';
+import { BudgetExceeded, ForwardPassStopped } from './interpreter';
+import { callTensorFunction, einopsCall, tensorAttribute, tensorBinary, tensorItem } from './tensors';
 import {
   type CallArguments,
   type ClassValue,
@@ -74,6 +77,9 @@ const LIBRARY_ROOTS = new Set([
   're',
   'json',
   'argparse',
+  'types',
+  'shutil',
+  'glob',
   'pathlib',
   'random',
   'enum',
@@ -92,8 +98,24 @@ const IDENTITY_WRAPPERS = new Set([
   'torch.nn.utils.remove_weight_norm',
   'torch.jit.script',
   'torch.compile',
-  'copy.deepcopy',
-  'copy.copy',
+  'torch.nn.DataParallel',
+  'torch.nn.Parameter',
+  'torch.nn.parameter.Parameter',
+  'torch.nn.parallel.DataParallel',
+  'torch.nn.parallel.DistributedDataParallel',
+]);
+
+/** Attributes every torch.Tensor has (none of which a Python number or string has). */
+const TENSOR_ATTRIBUTES = new Set([
+  'size',
+  'shape',
+  'dim',
+  'ndim',
+  'view',
+  'reshape',
+  'dtype',
+  'device',
+  'numel',
 ]);
 
 export interface Diagnostic {
@@ -124,6 +146,18 @@ export class Library {
   kerasInputOverride: (readonly Dim[])[] | null = null;
   /** Where the current input shapes come from, for hovers ("example call at line 80"). */
   inputSource = 'an example call in this file';
+  /**
+   * Ends the analysis at the first certain shape error, as a real forward pass ends where PyTorch raises: set by
+   * a trace (nothing after the failing layer or tensor operation runs). Errors met under an unknown condition
+   * do not stop it. The editor's analysis leaves it off, to keep showing the layers after a mistake.
+   */
+  stopAtFirstError = false;
+  /**
+   * What `self.training` reads: unknown in the editor (both branches are followed), False for `convlens trace`,
+   * which follows the model in eval mode as summary tools do (no auxiliary heads, dropout off).
+   */
+  training: boolean | null = null;
+  private interp: Interpreter | null = null;
 
   recordAssignment(file: SourceFile, node: SyntaxNode, value: Value): void {
     const tensors =
@@ -137,6 +171,7 @@ export class Library {
   }
 
   builtins(interp: Interpreter): Scope {
+    this.interp = interp;
     const scope = new Scope(null);
     const define = (name: string, call: (args: CallArguments) => Value) =>
       scope.names.set(name, { kind: 'builtin', name, call });
@@ -288,6 +323,10 @@ export class Library {
           return bool(true);
         return UNKNOWN;
       }
+      // Every tensor has these (center_trim's `hasattr(reference, "size")` tells a tensor from a number).
+      if (object.kind === 'tensor') return TENSOR_ATTRIBUTES.has(name.value) ? bool(true) : UNKNOWN;
+      if (['int', 'float', 'bool', 'none', 'str'].includes(object.kind) && TENSOR_ATTRIBUTES.has(name.value))
+        return bool(false);
       return UNKNOWN;
     });
     define('getattr', (args) => {
@@ -350,7 +389,10 @@ export class Library {
     return { kind: 'object', cls, attrs: scope.names, id: interp.newId() };
   }
 
-  decorateClass(cls: ClassValue, _decorators: readonly string[], _interp: Interpreter): Value {
+  /** `@dataclass` (with or without arguments) marks a class whose generated `__init__` assigns its fields. */
+  decorateClass(cls: ClassValue, decorators: readonly string[], _interp: Interpreter): Value {
+    if (decorators.some((d) => /^(?:dataclasses\.)?dataclass\b/.test(d)))
+      (cls as { dataclass?: boolean }).dataclass = true;
     return cls;
   }
 
@@ -405,14 +447,44 @@ export class Library {
       if (answers.some((a) => a.kind === 'bool' && a.value)) return bool(true);
       return answers.every((a) => a.kind === 'bool') ? bool(false) : UNKNOWN;
     }
+    const builtinKinds = ['int', 'float', 'str', 'list', 'tuple', 'dict', 'none', 'bool'];
     if (type.kind === 'namespace') {
       const path = canonicalPath(type.path);
       const name = path.slice(path.lastIndexOf('.') + 1);
-      if (value.kind === 'layer') return bool(value.className === name || path === 'torch.nn.Module');
+      // Abstract collection types of typing / collections.abc.
+      const abstract = /^(?:typing|collections\.abc|collections)\.([A-Za-z]+)$/.exec(path)?.[1];
+      const kindsOf: Record<string, string[]> = {
+        Sequence: ['list', 'tuple', 'str'],
+        MutableSequence: ['list'],
+        List: ['list'],
+        Tuple: ['tuple'],
+        Mapping: ['dict'],
+        MutableMapping: ['dict'],
+        Dict: ['dict'],
+        Iterable: ['list', 'tuple', 'dict', 'str'],
+        Collection: ['list', 'tuple', 'dict', 'str'],
+      };
+      if (abstract && kindsOf[abstract]) {
+        if (value.kind === 'container') return bool(abstract === 'Iterable' || abstract === 'Collection');
+        if (builtinKinds.includes(value.kind)) return bool(kindsOf[abstract].includes(value.kind));
+        return UNKNOWN;
+      }
+      const torchType = path.startsWith('torch.');
+      if (value.kind === 'layer') return bool(value.frameworkClass === name || path === 'torch.nn.Module');
       if (value.kind === 'container') return bool(value.type === name || path === 'torch.nn.Module');
-      if (value.kind === 'tensor') return bool(name === 'Tensor');
-      if (['int', 'float', 'str', 'list', 'tuple', 'dict', 'none', 'bool'].includes(value.kind))
-        return bool(false);
+      // Every tensor is a torch.Tensor; whether it is a FloatTensor or a cuda tensor depends on dtype and device.
+      if (value.kind === 'tensor') return path === 'torch.Tensor' ? bool(true) : UNKNOWN;
+      if (value.kind === 'object' && torchType) {
+        const order = methodResolutionOrder(value.cls);
+        if (order.some((b) => b.kind === 'namespace' && canonicalPath(b.path) === path)) return bool(true);
+        if (path === 'torch.nn.Module') return bool(isTorchModuleClass(value.cls));
+        if (order.every((b) => b.kind === 'class' || b.kind === 'namespace')) {
+          // Every base is known: a torch.nn layer class the object does not derive from.
+          if (path.startsWith('torch.nn.')) return bool(false);
+        }
+        return UNKNOWN;
+      }
+      if (builtinKinds.includes(value.kind) && torchType) return bool(false);
       return UNKNOWN;
     }
     if (type.kind === 'builtin') {
@@ -427,15 +499,18 @@ export class Library {
       };
       const kinds = pythonType[type.name];
       if (!kinds || value.kind === 'unknown') return UNKNOWN;
+      if (value.kind === 'object') {
+        if (type.name === 'dict' && value.attrs.has('__items__')) return bool(true);
+        if (type.name === 'tuple' && value.attrs.has('__tuple__')) return bool(true);
+        return bool(false);
+      }
       return bool(kinds.includes(value.kind));
     }
     if (type.kind === 'class' && value.kind === 'object') {
-      for (let cls: ClassValue | undefined = value.cls; cls;) {
-        if (cls === type) return bool(true);
-        cls = cls.bases.find((b): b is ClassValue => b.kind === 'class');
-      }
-      return bool(false);
+      return bool(methodResolutionOrder(value.cls).includes(type));
     }
+    if (type.kind === 'class' && (builtinKinds.includes(value.kind) || value.kind === 'tensor'))
+      return bool(false);
     return UNKNOWN;
   }
 
@@ -449,6 +524,10 @@ export class Library {
         return this.objectAttribute(object, name, interp);
       case 'class': {
         const found = interp.findClassAttribute(object, name);
+        // A classmethod read from the class binds the class; plain functions and staticmethods stay as they are.
+        if (found?.kind === 'function' && found.decorators.includes('classmethod'))
+          return { kind: 'bound', self: object, fn: found };
+        if (found === undefined && name === '__name__') return str(object.name);
         return found ?? UNKNOWN;
       }
       case 'layer':
@@ -480,6 +559,15 @@ export class Library {
       'math.inf': Infinity,
     };
     if (full in constants) return float(constants[full]!);
+    const flags: Record<string, number> = {
+      're.I': 2,
+      're.IGNORECASE': 2,
+      're.M': 8,
+      're.MULTILINE': 8,
+      're.S': 16,
+      're.DOTALL': 16,
+    };
+    if (full in flags) return int(flags[full]!);
     return { kind: 'namespace', path: full };
   }
 
@@ -490,6 +578,13 @@ export class Library {
   private objectAttribute(object: ObjectValue, name: string, interp: Interpreter): Value {
     const own = object.attrs.get(name);
     if (own !== undefined) return own;
+    // A dict subclass whose instance dictionary is itself (`self.__dict__ = self`, the AttrDict idiom): its
+    // items are its attributes.
+    const items = object.attrs.get('__items__');
+    if (items?.kind === 'dict' && object.attrs.get('__dict__') === object) {
+      const entry = items.entries.get(`s:${name}`);
+      if (entry) return entry.value;
+    }
     const fromClass = interp.findClassAttribute(object.cls, name);
     if (fromClass !== undefined) {
       if (fromClass.kind === 'function') {
@@ -503,13 +598,58 @@ export class Library {
       }
       return fromClass;
     }
+    // A layer subclass reads the layer's own attributes (self.stride, self.kernel_size, self.out_channels).
+    const layer = object.attrs.get('__layer__');
+    if (layer?.kind === 'layer' && !['forward', '__call__'].includes(name)) {
+      const value = this.layerValueAttribute(layer, name, interp);
+      if (value.kind !== 'unknown') return value;
+    }
     return this.moduleMethod(object, name, interp);
   }
 
   /** Methods every nn.Module / Flax module / Keras layer has, that matter for shapes. */
   private moduleMethod(object: ObjectValue, name: string, interp: Interpreter): Value {
     const self = object;
+    const items = object.attrs.get('__items__');
+    if (items?.kind === 'dict') return this.dictAttribute(items, name);
+    const kind = containerKindOf(object.cls);
+    if (kind) {
+      const children = () => moduleChildren(object);
+      switch (name) {
+        case 'append':
+          return this.method(name, (args) => {
+            object.attrs.set(String(children().length), args.positional[0] ?? UNKNOWN);
+            return object;
+          });
+        case 'extend':
+          return this.method(name, (args) => {
+            for (const module of this.iterate(args.positional[0] ?? UNKNOWN, interp) ?? [UNKNOWN])
+              object.attrs.set(String(children().length), module);
+            return object;
+          });
+        case 'keys':
+          return this.method(name, () => ({ kind: 'list', items: children().map(([key]) => str(key)) }));
+        case 'values':
+          return this.method(name, () => ({ kind: 'list', items: children().map(([, module]) => module) }));
+        case 'items':
+          return this.method(name, () => ({
+            kind: 'list',
+            items: children().map(([key, module]) => tuple([str(key), module])),
+          }));
+        case '__len__':
+          return this.method(name, () => int(children().length));
+        case 'forward':
+          return this.method(name, (args) => this.callFrameworkBase(object, args, interp) ?? UNKNOWN);
+      }
+    }
     switch (name) {
+      case '_modules': {
+        // torch.nn.Module._modules: the registered submodules by name.
+        const entries = new Map<string, { key: Value; value: Value }>();
+        for (const [key, module] of moduleChildren(object))
+          entries.set(`s:${key}`, { key: str(key), value: module });
+        return { kind: 'dict', entries };
+      }
       case 'add_module':
       case 'register_module':
         return this.method(name, (args) => {
@@ -542,11 +682,22 @@ export class Library {
           return UNKNOWN;
         });
       case 'forward':
+        // m.forward(x) skips Module.__call__: a layer subclass's own call is then not seen by forward hooks.
+        return this.method(name, (args) => {
+          const layer = object.attrs.get('__layer__');
+          if (layer?.kind !== 'layer') return this.callObject(object, args, interp);
+          this.ownApplications.add(layer.id);
+          try {
+            return this.callFrameworkBase(object, args, interp) ?? UNKNOWN;
+          } finally {
+            this.ownApplications.delete(layer.id);
+          }
+        });
       case '__call__':
       case 'call':
         return this.method(name, (args) => this.callObject(object, args, interp));
       case 'training':
-        return UNKNOWN;
+        return this.training === null ? UNKNOWN : bool(this.training);
       default:
         return UNKNOWN;
     }
@@ -566,8 +717,17 @@ export class Library {
       'apply',
     ];
     if (chainable.includes(name)) return this.method(name, () => layer);
-    if (name === 'forward' || name === '__call__') {
-      return this.method(name, (args) => this.applyLayer(layer, args, interp));
+    if (name === '__call__') return this.method(name, (args) => this.applyLayer(layer, args, interp));
+    if (name === 'forward') {
+      // layer.forward(x) computes without going through Module.__call__, so no forward hook sees it.
+      return this.method(name, (args) => {
+        this.ownApplications.add(layer.id);
+        try {
+          return this.applyLayer(layer, args, interp);
+        } finally {
+          this.ownApplications.delete(layer.id);
+        }
+      });
     }
     if (name === 'weight' || name === 'bias') {
       const bound = boundLayerArgs(layer);
@@ -575,12 +735,16 @@ export class Library {
       return UNKNOWN;
     }
     const value = layerAttribute(layer, name);
-    // PyTorch stores int-or-tuple conv arguments as tuples (kernel_size=3 → (3, 3)).
+    if (layer.framework !== 'torch') return value;
+    // torch.nn convolutions store int-or-tuple arguments as tuples (kernel_size=3 → (3, 3)); pooling layers keep
+    // them as given, and their stride defaults to the kernel size (torch/nn/modules/pooling.py).
     const tupleParams = ['kernel_size', 'stride', 'padding', 'dilation', 'output_padding'];
-    const spatial = /([123])d$/.exec(layer.className);
-    if (layer.framework === 'torch' && spatial && tupleParams.includes(name) && value.kind === 'int') {
-      return tuple(Array.from({ length: Number(spatial[1]) }, () => value));
+    const conv = /^Conv(?:Transpose)?([123])d$/.exec(layer.frameworkClass);
+    if (conv && tupleParams.includes(name) && value.kind === 'int') {
+      return tuple(Array.from({ length: Number(conv[1]) }, () => value));
     }
+    if (/Pool[123]d$/.test(layer.frameworkClass) && name === 'stride' && value.kind === 'none')
+      return layerAttribute(layer, 'kernel_size');
     return value;
   }
 
@@ -822,6 +986,7 @@ export class Library {
 
   setAttribute(object: Value, name: string, value: Value, _interp: Interpreter): void {
     if (object.kind === 'object') object.attrs.set(name, value);
+    else if (object.kind === 'class') object.attrs.set(name, value);
   }
 
   // ------------------------------------------------------------------------------------------------- items
@@ -855,12 +1020,47 @@ export class Library {
       }
       case 'tensor':
         return tensorItem(object, index, this, interp);
+      case 'object': {
+        const items = object.attrs.get('__items__') ?? object.attrs.get('__tuple__');
+        if (items) return this.getItem(items, index, interp);
+        const kind = containerKindOf(object.cls);
+        if (!kind) return UNKNOWN;
+        const children = moduleChildren(object);
+        if (kind === 'ModuleDict' || index.kind === 'str') {
+          const found = children.find(([name]) => index.kind === 'str' && name === index.value);
+          return found ? found[1] : UNKNOWN;
+        }
+        const picked = pickItems(
+          children.map(([, module]) => module),
+          index,
+        );
+        if (picked === undefined) return UNKNOWN;
+        if (!Array.isArray(picked)) return picked as Value;
+        // A slice of a Sequential is a Sequential of those modules.
+        return this.container(kind, picked as Value[], null, {
+          positional: [],
+          keyword: new Map(),
+          site: null,
+        });
+      }
       default:
         return UNKNOWN;
     }
   }
 
-  setItem(object: Value, index: Value, value: Value, _interp: Interpreter): void {
+  setItem(object: Value, index: Value, value: Value, interp: Interpreter): void {
+    if (object.kind === 'object') {
+      const items = object.attrs.get('__items__');
+      if (items) this.setItem(items, index, value, interp);
+      else if (containerKindOf(object.cls)) {
+        const i = intOf(index);
+        const children = moduleChildren(object);
+        if (index.kind === 'str') object.attrs.set(index.value, value);
+        else if (i !== undefined && children[i < 0 ? children.length + i : i])
+          object.attrs.set(children[i < 0 ? children.length + i : i]![0], value);
+      }
+      return;
+    }
     if (object.kind === 'list') {
       const i = intOf(index);
       if (i !== undefined) {
@@ -888,6 +1088,12 @@ export class Library {
   // --------------------------------------------------------------------------------------------- operators
 
   binary(operator: string, a: Value, b: Value, interp: Interpreter, site: Site | null = null): Value {
+    // `x is None` is decided for any value that is known not to be None (a tensor, a layer, a module).
+    if ((operator === 'is' || operator === 'is not') && (a.kind === 'none' || b.kind === 'none')) {
+      const other = a.kind === 'none' ? b : a;
+      if (other.kind === 'unknown') return UNKNOWN;
+      return bool((other.kind === 'none') === (operator === 'is'));
+    }
     if (a.kind === 'tensor' || b.kind === 'tensor') return tensorBinary(operator, a, b, this, interp, site);
     switch (operator) {
       case 'is':
@@ -1031,7 +1237,11 @@ export class Library {
       const decided = truthy(value);
       return decided === undefined ? UNKNOWN : bool(!decided);
     }
-    if (value.kind === 'tensor') return value;
+    if (value.kind === 'tensor') {
+      if (!value.values) return value;
+      if (operator === '-') return { ...value, values: value.values.map((v) => -v) };
+      return operator === '+' ? value : tensor(value.shape, value.framework);
+    }
     const n = numberOf(value);
     if (n === undefined) return UNKNOWN;
     if (operator === '-') return value.kind === 'float' ? float(-n) : int(-n);
@@ -1044,22 +1254,34 @@ export class Library {
   /** The items a `for` loop would see, or undefined when unknown. */
   iterate(value: Value, _interp: Interpreter | null): readonly Value[] | undefined {
     if (value.kind === 'container' && value.type === 'ModuleDict') return value.names.map(str);
+    if (value.kind === 'object') {
+      const items = value.attrs.get('__items__');
+      if (items) return itemsOrUndefined(items);
+      const tupleItems = value.attrs.get('__tuple__');
+      if (tupleItems) return itemsOrUndefined(tupleItems);
+      const kind = containerKindOf(value.cls);
+      if (kind === 'ModuleDict') return moduleChildren(value).map(([name]) => str(name));
+      if (kind) return moduleChildren(value).map(([, module]) => module);
+    }
     return itemsOrUndefined(value);
   }
 
   // ------------------------------------------------------------------------------------------------- calls
 
-  superProxy(scope: Scope, interp: Interpreter): Value {
+  /**
+   * `super()` inside a method: an object whose attributes are those of the classes after the method's own class
+   * in the instance's method resolution order (depth-first, left to right, as single inheritance resolves), bound
+   * to `self`. Where no user class defines `__init__` or `forward`, the framework base does: a layer base makes
+   * the object that layer, a container base fills it, a `dict` base holds the items, a dataclass base assigns
+   * its fields.
+   */
+  superProxy(scope: Scope, interp: Interpreter, explicitClass: Value | null = null): Value {
     const self = scope.lookup('self');
-    const cls = scope.lookup('__class__');
+    const cls = explicitClass?.kind === 'class' ? explicitClass : scope.lookup('__class__');
     if (!self || self.kind !== 'object' || !cls || cls.kind !== 'class') return UNKNOWN;
-    const proxy: Value = {
-      kind: 'builtin',
-      name: '<super>',
-      call: () => UNKNOWN,
-    };
-    // super() is resolved right away: the returned value is a namespace-like object of the bases' methods.
-    const bases = cls.bases;
+    const order = methodResolutionOrder(self.cls);
+    const start = order.indexOf(cls);
+    const after = start >= 0 ? order.slice(start + 1) : methodResolutionOrder(cls).slice(1);
     const resolver: ObjectValue = {
       kind: 'object',
       cls: {
@@ -1074,47 +1296,122 @@ export class Library {
       attrs: new Map(),
       id: interp.newId(),
     };
-    void proxy;
-    for (const base of bases) {
-      if (base.kind === 'class') {
-        const init = interp.findClassAttribute(base, '__init__');
-        if (init?.kind === 'function' && !resolver.attrs.has('__init__')) {
-          resolver.attrs.set('__init__', { kind: 'bound', self, fn: init });
+    for (const base of after) {
+      if (base.kind !== 'class') continue;
+      for (const [name, value] of base.attrs) {
+        if (resolver.attrs.has(name)) continue;
+        if (value.kind === 'function') {
+          if (value.decorators.includes('staticmethod')) resolver.attrs.set(name, value);
+          else if (value.decorators.includes('classmethod'))
+            resolver.attrs.set(name, { kind: 'bound', self: self.cls, fn: value });
+          else resolver.attrs.set(name, { kind: 'bound', self, fn: value });
+        } else {
+          resolver.attrs.set(name, value);
         }
-        for (const [name, value] of base.attrs) {
-          if (!resolver.attrs.has(name) && value.kind === 'function')
-            resolver.attrs.set(name, { kind: 'bound', self, fn: value });
-        }
-      } else if (base.kind === 'namespace' && isLayerClassPath(base.path)) {
-        // class MyConv(nn.Conv2d): super().__init__(...) makes the object that layer.
-        resolver.attrs.set(
-          '__init__',
-          this.method('__init__', (args) => {
-            const layer = createLayer(base.path, args);
-            if (layer) {
-              self.attrs.set('__layer__', layer);
-              this.layers.push(layer);
-            }
-            return NONE;
-          }),
-        );
       }
     }
-    if (!resolver.attrs.has('__init__'))
+    if (!resolver.attrs.has('__init__')) {
+      const dataclassBase = after.find((b): b is ClassValue => b.kind === 'class' && b.dataclass === true);
       resolver.attrs.set(
         '__init__',
-        this.method('__init__', () => NONE),
-      );
-    if (!resolver.attrs.has('forward')) {
-      resolver.attrs.set(
-        'forward',
-        this.method('forward', (args) => {
-          const layer = self.attrs.get('__layer__');
-          return layer?.kind === 'layer' ? this.applyLayer(layer, args, interp) : UNKNOWN;
+        this.method('__init__', (args) => {
+          if (dataclassBase) this.assignFields(self, dataclassBase, args);
+          else this.initializeFrameworkBase(self, args, interp);
+          return NONE;
         }),
       );
     }
+    if (!resolver.attrs.has('forward')) {
+      resolver.attrs.set(
+        'forward',
+        this.method('forward', (args) => this.callFrameworkBase(self, args, interp) ?? UNKNOWN),
+      );
+    }
     return resolver;
+  }
+
+  /** Sets a dataclass's fields (bases first) from constructor arguments, as the generated `__init__` does. */
+  private assignFields(object: ObjectValue, cls: ClassValue, args: CallArguments): void {
+    const chain = methodResolutionOrder(cls)
+      .filter((c): c is ClassValue => c.kind === 'class')
+      .reverse();
+    const fields = chain.flatMap((c) => c.fields);
+    fields.forEach((field, i) => {
+      const value =
+        i < args.positional.length
+          ? args.positional[i]!
+          : (args.keyword.get(field.name) ?? field.default ?? UNKNOWN);
+      object.attrs.set(field.name, value);
+    });
+  }
+
+  /**
+   * What the framework class an object derives from does on construction: a layer base (`class
+   * Conv3DSimple(nn.Conv3d)`) makes the object that layer; `nn.Sequential(*modules)`, `nn.ModuleList(modules)`
+   * and `nn.ModuleDict(mapping)` bases register their modules as attributes `0`, `1`, … (or by key), as
+   * torch.nn does; a `dict` base holds the items.
+   */
+  private initializeFrameworkBase(object: ObjectValue, args: CallArguments, interp: Interpreter): void {
+    const base = frameworkBaseOf(object.cls);
+    if (!base) return;
+    if (base.kind === 'layer') {
+      const layer = createLayer(
+        base.path,
+        { ...args, site: args.site ? interp.userSite(args.site) : null },
+        object.cls.name,
+      );
+      if (layer) {
+        object.attrs.set('__layer__', layer);
+        this.layers.push(layer);
+      }
+      return;
+    }
+    if (base.kind === 'dict') {
+      const dict = this.makeDict(args, interp);
+      object.attrs.set('__items__', dict.kind === 'dict' ? dict : { kind: 'dict', entries: new Map() });
+      return;
+    }
+    const only = args.positional[0];
+    let entries: [string, Value][] = [];
+    if (base.kind === 'Sequential') {
+      if (args.positional.length === 1 && only?.kind === 'dict')
+        entries = [...only.entries.values()].map((e) => [e.key.kind === 'str' ? e.key.value : '?', e.value]);
+      else entries = args.positional.map((module, i) => [String(i), module]);
+    } else if (base.kind === 'ModuleList') {
+      const items = only ? this.iterate(only, interp) : [];
+      entries = (items ?? [UNKNOWN]).map((module, i) => [String(i), module]);
+    } else if (only) {
+      const pairs =
+        only.kind === 'dict'
+          ? [...only.entries.values()].map((e) => tuple([e.key, e.value]))
+          : (this.iterate(only, interp) ?? []);
+      for (const pair of pairs) {
+        const parts = this.iterate(pair, interp);
+        if (parts?.[0]?.kind === 'str') entries.push([parts[0].value, parts[1] ?? UNKNOWN]);
+      }
+    }
+    for (const [name, module] of entries) object.attrs.set(name, module);
+  }
+
+  /**
+   * What calling an object does when no user class defines `forward`: a layer subclass applies its layer, a
+   * Sequential subclass runs its modules in order; anything else is undefined here.
+   */
+  private callFrameworkBase(
+    object: ObjectValue,
+    args: CallArguments,
+    interp: Interpreter,
+  ): Value | undefined {
+    const layer = object.attrs.get('__layer__');
+    if (layer?.kind === 'layer') return this.applyLayer(layer, args, interp);
+    if (containerKindOf(object.cls) === 'Sequential') {
+      let current = args.positional[0] ?? UNKNOWN;
+      for (const [, module] of moduleChildren(object)) {
+        current = interp.call(module, { positional: [current], keyword: new Map(), site: args.site });
+      }
+      return current;
+    }
+    return undefined;
   }
 
   initializeObject(object: ObjectValue, args: CallArguments, interp: Interpreter): void {
@@ -1123,7 +1420,12 @@ export class Library {
       interp.callFunction(init, args, object);
       return;
     }
-    // Dataclass-style modules (Flax): fields from the arguments, in declaration order (bases first), then setup().
+    if (frameworkBaseOf(object.cls)) {
+      this.initializeFrameworkBase(object, args, interp);
+      return;
+    }
+    // Dataclass-style classes (Flax modules, @dataclass): fields from the arguments, in declaration order (bases
+    // first), then setup().
     const fields: ClassValue['fields'] = [];
     const chain: ClassValue[] = [];
     for (
@@ -1144,26 +1446,41 @@ export class Library {
     const setup = interp.findClassAttribute(object.cls, 'setup');
     if (setup?.kind === 'function')
       interp.callFunction(setup, { positional: [], keyword: new Map(), site: null }, object);
-    // A class derived from a layer (class Conv2dSame(nn.Conv2d)) without __init__ is that layer.
-    const layerBase = object.cls.bases.find((b) => b.kind === 'namespace' && isLayerClassPath(b.path));
-    if (layerBase?.kind === 'namespace') {
-      const layer = createLayer(layerBase.path, args);
-      if (layer) {
-        object.attrs.set('__layer__', layer);
-        this.layers.push(layer);
-      }
-    }
   }
 
-  /** Calling an instance: its __call__, else forward (PyTorch), else call (Keras). */
+  /** Layer ids whose application is part of a subclass's own call (recorded once, for the subclass). */
+  private readonly ownApplications = new Set<number>();
+
+  /** Calling an instance: its __call__, else forward (PyTorch), else call (Keras), else its framework base. */
   callObject(object: ObjectValue, args: CallArguments, interp: Interpreter): Value {
+    const layer = object.attrs.get('__layer__');
     for (const name of ['__call__', 'forward', 'call']) {
       const method = interp.findClassAttribute(object.cls, name);
-      if (method?.kind === 'function') return interp.callFunction(method, args, object);
+      if (method?.kind !== 'function') continue;
+      if (layer?.kind !== 'layer') return interp.callFunction(method, args, object);
+      // A layer subclass with its own forward is one module call, whatever its forward does inside (a real
+      // forward hook fires once, on the subclass): record it once, with what the forward returns.
+      this.ownApplications.add(layer.id);
+      let output: Value;
+      try {
+        output = interp.callFunction(method, args, object);
+      } finally {
+        this.ownApplications.delete(layer.id);
+      }
+      const input = args.positional[0];
+      this.calls.push({
+        layer,
+        input: input?.kind === 'tensor' ? input.shape : null,
+        output: output.kind === 'tensor' ? output.shape : null,
+        shape: null,
+        error: null,
+        callSite: args.site,
+        dims: null,
+        source: this.inputSource,
+      });
+      return output;
     }
-    const layer = object.attrs.get('__layer__');
-    if (layer?.kind === 'layer') return this.applyLayer(layer, args, interp);
-    return UNKNOWN;
+    return this.callFrameworkBase(object, args, interp) ?? UNKNOWN;
   }
 
   callValue(callee: Value, args: CallArguments, interp: Interpreter): Value {
@@ -1249,10 +1566,66 @@ export class Library {
         model.attrs.set('outputs', args.keyword.get('outputs') ?? args.positional[1] ?? UNKNOWN);
         return model;
       }
+      case 'typing.cast':
+        return args.positional[1] ?? UNKNOWN;
+      case 'copy.copy':
+      case 'copy.deepcopy':
+        return this.copyValue(args.positional[0] ?? UNKNOWN, canonical === 'copy.deepcopy', interp);
+      case 'types.SimpleNamespace':
+      case 'argparse.Namespace': {
+        const object = this.moduleObject(new Scope(null), canonical, interp) as ObjectValue;
+        for (const [name, value] of args.keyword) object.attrs.set(name, value);
+        return object;
+      }
+      case 'collections.namedtuple':
+      case 'typing.NamedTuple':
+        return this.namedTuple(args, interp);
+      case 'argparse.ArgumentParser':
+        return this.argumentParser(interp);
+      case 're.search':
+      case 're.match':
+      case 're.fullmatch':
+      case 're.sub':
+      case 're.findall':
+      case 're.split':
+        return this.regexCall(canonical.slice(3), args.positional, args.keyword, interp);
+      case 're.compile': {
+        const pattern = args.positional[0];
+        if (pattern?.kind !== 'str') return UNKNOWN;
+        const compiled = this.moduleObject(new Scope(null), 're.Pattern', interp) as ObjectValue;
+        for (const name of ['search', 'match', 'fullmatch', 'sub', 'findall', 'split'])
+          compiled.attrs.set(
+            name,
+            this.method(name, (callArgs) =>
+              this.regexCall(name, [pattern, ...callArgs.positional], callArgs.keyword, interp),
+            ),
+          );
+        return compiled;
+      }
+      case 'einops.layers.torch.Rearrange':
+      case 'einops.layers.torch.Reduce':
+      case 'einops.layers.flax.Rearrange':
+      case 'einops.layers.keras.Rearrange': {
+        // einops layer modules: callables applying their pattern (not torch.nn modules, so not traced).
+        const pattern = args.positional[0] ?? args.keyword.get('pattern');
+        const operation = canonical.endsWith('Reduce') ? 'reduce' : 'rearrange';
+        return {
+          kind: 'builtin',
+          name: canonical,
+          call: (callArgs) =>
+            einopsCall(operation, callArgs.positional[0], pattern, { ...args, site: callArgs.site }, this),
+        };
+      }
       case 'math.ceil':
         return this.numeric(args.positional[0] ?? UNKNOWN, Math.ceil);
       case 'math.floor':
         return this.numeric(args.positional[0] ?? UNKNOWN, Math.floor);
+      case 'numpy.ceil':
+      case 'numpy.floor': {
+        // NumPy rounds to a float.
+        const n = numberOf(args.positional[0] ?? UNKNOWN);
+        return n === undefined ? UNKNOWN : float(canonical === 'numpy.ceil' ? Math.ceil(n) : Math.floor(n));
+      }
       case 'math.sqrt':
       case 'numpy.sqrt': {
         const n = numberOf(args.positional[0] ?? UNKNOWN);
@@ -1277,14 +1650,243 @@ export class Library {
         return int(x);
       }
     }
+    const composite = /^torch\.nn\.(\w+)$/.exec(canonical)?.[1];
+    if (composite && COMPOSITE_TORCH_MODULES.has(composite)) {
+      // Modules made of other modules (nn.TransformerEncoderLayer): their stand-in builds and runs the parts.
+      const cls = interp.stubValue('torch.nn.modules.transformer', composite);
+      if (cls) return interp.call(cls, args);
+    }
     if (isLayerClassPath(canonical)) {
-      const layer = createLayer(canonical, args);
+      const layer = createLayer(canonical, { ...args, site: args.site ? interp.userSite(args.site) : null });
       if (!layer) return UNKNOWN;
       this.layers.push(layer);
       return layer;
     }
     const framework = frameworkOfPath(canonical) ?? (canonical.startsWith('jax.') ? 'flax' : null);
     return callTensorFunction(canonical, args, framework, this, interp);
+  }
+
+  /**
+   * copy.copy / copy.deepcopy: a new list, dict or instance with the same (copied, when deep) contents. Layers
+   * and tensors are immutable values here, so a copy may share them: a copied layer is still built by the
+   * same constructor call.
+   */
+  private copyValue(
+    value: Value,
+    deep: boolean,
+    interp: Interpreter,
+    memo: Map<Value, Value> = new Map(),
+  ): Value {
+    // Like Python's deepcopy memo: a value met twice is copied once, so shared parts stay shared (and cycles end).
+    const seen = memo.get(value);
+    if (seen) return seen;
+    if (memo.size > interp.budget.loopIterations) throw new BudgetExceeded('A copy was too large.');
+    const inner = (v: Value) => (deep ? this.copyValue(v, deep, interp, memo) : v);
+    switch (value.kind) {
+      case 'list': {
+        const copy: Value = { kind: 'list', items: [] };
+        memo.set(value, copy);
+        copy.items.push(...value.items.map(inner));
+        return copy;
+      }
+      case 'tuple':
+        return deep ? tuple(value.items.map(inner)) : value;
+      case 'dict': {
+        const entries = new Map<string, { key: Value; value: Value }>();
+        const copy: Value = { kind: 'dict', entries };
+        memo.set(value, copy);
+        for (const [k, e] of value.entries) entries.set(k, { key: e.key, value: inner(e.value) });
+        return copy;
+      }
+      case 'object': {
+        const copy: ObjectValue = { kind: 'object', cls: value.cls, attrs: new Map(), id: interp.newId() };
+        memo.set(value, copy);
+        for (const [name, v] of value.attrs) copy.attrs.set(name, inner(v));
+        return copy;
+      }
+      case 'container': {
+        const copy: ContainerValue = { ...value, items: [], names: [...value.names] };
+        memo.set(value, copy);
+        copy.items.push(...value.items.map(inner));
+        return copy;
+      }
+      default:
+        return value;
+    }
+  }
+
+  /**
+   * re.search / match / fullmatch / sub / findall / split on known strings (config strings such as
+   * 'spadesyncbatch3x3' parsed into layer choices). Python's pattern syntax is read as JavaScript's, with named
+   * groups translated; a pattern JavaScript reads differently would be rare in model code, and one it cannot
+   * compile is unknown.
+   */
+  private regexCall(
+    operation: string,
+    positional: readonly Value[],
+    keyword: ReadonlyMap<string, Value>,
+    interp: Interpreter,
+  ): Value {
+    const [pattern, second, third] = positional;
+    const text = operation === 'sub' ? third : second;
+    if (pattern?.kind !== 'str' || text?.kind !== 'str') return UNKNOWN;
+    const flagsValue = keyword.get('flags') ?? (operation === 'sub' ? positional[4] : positional[2]);
+    const flags = intOf(flagsValue ?? int(0)) ?? 0;
+    let regex: RegExp;
+    try {
+      const source = pattern.value.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
+      const anchored =
+        operation === 'match' ? `^(?:${source})` : operation === 'fullmatch' ? `^(?:${source})$` : source;
+      regex = new RegExp(anchored, `${flags & 2 ? 'i' : ''}${flags & 8 ? 'm' : ''}${flags & 16 ? 's' : ''}`);
+    } catch {
+      return UNKNOWN;
+    }
+    const value = text.value;
+    if (operation === 'findall') {
+      const found = [...value.matchAll(new RegExp(regex.source, regex.flags + 'g'))];
+      return {
+        kind: 'list',
+        items: found.map((m) =>
+          m.length <= 1
+            ? str(m[0])
+            : m.length === 2
+              ? str(m[1] ?? '')
+              : tuple(m.slice(1).map((g) => str(g ?? ''))),
+        ),
+      };
+    }
+    if (operation === 'split')
+      return {
+        kind: 'list',
+        items: value.split(regex).map((part) => (part === undefined ? NONE : str(part))),
+      };
+    if (operation === 'sub') {
+      if (second?.kind !== 'str') return UNKNOWN;
+      const replacement = second.value.replace(/\\(\d)/g, '$$$1').replace(/\\g<(\w+)>/g, '$$<$1>');
+      return str(value.replace(new RegExp(regex.source, regex.flags + 'g'), replacement));
+    }
+    const found = regex.exec(value);
+    if (!found) return NONE;
+    const match = this.moduleObject(new Scope(null), 're.Match', interp) as ObjectValue;
+    const group = (index: Value): Value => {
+      const key = index.kind === 'str' ? found.groups?.[index.value] : found[intOf(index) ?? -1];
+      return key === undefined ? NONE : str(key);
+    };
+    match.attrs.set(
+      'group',
+      this.method('group', (args) =>
+        args.positional.length <= 1 ? group(args.positional[0] ?? int(0)) : tuple(args.positional.map(group)),
+      ),
+    );
+    match.attrs.set(
+      'groups',
+      this.method('groups', () => tuple(found.slice(1).map((g) => (g === undefined ? NONE : str(g))))),
+    );
+    match.attrs.set(
+      'start',
+      this.method('start', () => int(found.index)),
+    );
+    match.attrs.set(
+      'end',
+      this.method('end', () => int(found.index + found[0].length)),
+    );
+    return match;
+  }
+
+  /** collections.namedtuple('Name', ['a', 'b']) / 'a b': a class whose instances are tuples with named fields. */
+  private namedTuple(args: CallArguments, interp: Interpreter): Value {
+    const name = args.positional[0];
+    const fieldsValue = args.positional[1] ?? args.keyword.get('field_names');
+    const names =
+      fieldsValue?.kind === 'str'
+        ? fieldsValue.value.split(/[\s,]+/).filter(Boolean)
+        : (this.iterate(fieldsValue ?? UNKNOWN, interp) ?? []).map((v) => (v.kind === 'str' ? v.value : '?'));
+    const cls: ClassValue = {
+      kind: 'class',
+      name: name?.kind === 'str' ? name.value : 'namedtuple',
+      file: null as never,
+      node: null,
+      bases: [],
+      attrs: new Map(),
+      fields: [],
+    };
+    cls.attrs.set(
+      '__init__',
+      this.method('__init__', () => NONE),
+    );
+    return {
+      kind: 'builtin',
+      name: cls.name,
+      call: (callArgs) => {
+        const object: ObjectValue = { kind: 'object', cls, attrs: new Map(), id: interp.newId() };
+        const items = names.map(
+          (field, i) => callArgs.positional[i] ?? callArgs.keyword.get(field) ?? UNKNOWN,
+        );
+        names.forEach((field, i) => object.attrs.set(field, items[i]!));
+        object.attrs.set('__tuple__', tuple(items));
+        return object;
+      },
+    };
+  }
+
+  /**
+   * argparse.ArgumentParser: `add_argument(..., default=…)` then `parse_args()` gives the defaults, i.e. what
+   * the script computes when run without options. An option with no default that must be given (required, or
+   * positional) is unknown.
+   */
+  private argumentParser(interp: Interpreter): Value {
+    const options = new Map<string, Value>();
+    const parser = this.moduleObject(new Scope(null), 'argparse.ArgumentParser', interp) as ObjectValue;
+    const add = this.method('add_argument', (args) => {
+      const flags = args.positional.filter((v): v is Extract<Value, { kind: 'str' }> => v.kind === 'str');
+      const long = flags.find((f) => f.value.startsWith('--')) ?? flags[0];
+      const dest = args.keyword.get('dest');
+      const name =
+        dest?.kind === 'str' ? dest.value : long ? long.value.replace(/^-+/, '').replace(/-/g, '_') : null;
+      if (!name) return NONE;
+      const action = args.keyword.get('action');
+      const required = truthy(args.keyword.get('required') ?? bool(false));
+      let value: Value = args.keyword.get('default') ?? NONE;
+      if (!args.keyword.has('default')) {
+        if (action?.kind === 'str' && action.value === 'store_true') value = bool(false);
+        else if (action?.kind === 'str' && action.value === 'store_false') value = bool(true);
+        else if (required !== false || !flags.some((f) => f.value.startsWith('-'))) value = UNKNOWN;
+      }
+      // A string default goes through `type` (argparse converts it like a command-line value).
+      const type = args.keyword.get('type');
+      if (value.kind === 'str' && type?.kind === 'builtin' && ['int', 'float'].includes(type.name))
+        value = type.call({ positional: [value], keyword: new Map(), site: null });
+      options.set(name, value);
+      return NONE;
+    });
+    const parse = this.method('parse_args', () => {
+      const namespace = this.moduleObject(new Scope(null), 'argparse.Namespace', interp) as ObjectValue;
+      for (const [name, value] of options) namespace.attrs.set(name, value);
+      return namespace;
+    });
+    parser.attrs.set('add_argument', add);
+    parser.attrs.set('parse_args', parse);
+    parser.attrs.set(
+      'parse_known_args',
+      this.method('parse_known_args', () =>
+        tuple([
+          parse.kind === 'builtin' ? parse.call({ positional: [], keyword: new Map(), site: null }) : UNKNOWN,
+          { kind: 'list', items: [] },
+        ]),
+      ),
+    );
+    parser.attrs.set(
+      'add_argument_group',
+      this.method('add_argument_group', () => parser),
+    );
+    parser.attrs.set(
+      'set_defaults',
+      this.method('set_defaults', (args) => {
+        for (const [name, value] of args.keyword) options.set(name, value);
+        return NONE;
+      }),
+    );
+    return parser;
   }
 
   private container(
@@ -1364,8 +1966,9 @@ export class Library {
 
   /** Applies a layer to its input: the core computes the output shape, and the call is recorded. */
   applyLayer(layer: LayerValue, args: CallArguments, interp: Interpreter): Value {
-    const input = args.positional[0] ?? UNKNOWN;
-    void interp;
+    // torch.nn layers name their input `input` (self.conv(input=x)).
+    const input = args.positional[0] ?? args.keyword.get('input') ?? UNKNOWN;
+    if (isRecurrentLayer(layer)) return this.applyRecurrentLayer(layer, input, args);
     if (input.kind === 'list' || input.kind === 'tuple') {
       // Multi-input layers (Keras Concatenate/Add, nn.Bilinear with a tuple): every input's shape goes in.
       const shapes = input.items.map((item) => (item.kind === 'tensor' ? item.shape : null));
@@ -1386,30 +1989,32 @@ export class Library {
     const inputShape = input.kind === 'tensor' ? input.shape : null;
     let outputSize: number[] | null = null;
     const requested = args.keyword.get('output_size') ?? args.positional[1];
-    if (requested && layer.className.startsWith('ConvTranspose')) {
+    if (requested && layer.frameworkClass.startsWith('ConvTranspose')) {
       const items = this.iterate(requested, interp);
       const sizes = items?.map(intOf);
       if (sizes && sizes.every((n) => n !== undefined)) outputSize = sizes as number[];
     }
     const result = applyLayerToShape(layer, inputShape, outputSize);
-    this.calls.push({
-      layer,
-      input: inputShape,
-      output: result.output,
-      shape: result.shape,
-      error: result.error,
-      callSite: args.site,
-      dims: result.dims,
-      source: this.inputSource,
-    });
+    if (!this.ownApplications.has(layer.id))
+      this.calls.push({
+        layer,
+        input: inputShape,
+        output: result.output,
+        shape: result.shape,
+        error: result.error,
+        callSite: args.site,
+        dims: result.dims,
+        source: this.inputSource,
+      });
     if (result.error) {
+      const callSite = args.site ? interp.userSite(args.site) : null;
       this.diagnostics.push({
-        site: args.site ?? layer.site,
+        site: callSite ?? layer.site,
         message: result.error,
         severity: 'error',
         code: 'shape-error',
       });
-      if (args.site && args.site !== layer.site) {
+      if (callSite && callSite !== layer.site) {
         this.diagnostics.push({
           site: layer.site,
           message: `${result.error} (input ${inputShape ? formatShape(inputShape.map((d) => d ?? -1)).replace(/-1/g, '?') : '?'})`,
@@ -1417,14 +2022,122 @@ export class Library {
           code: 'shape-error',
         });
       }
+      this.stopIfCertain(result.error);
     }
     return tensor(result.output, layer.framework);
   }
 
+  /**
+   * An RNN / LSTM / GRU call returns (output, h_n) — (output, (h_n, c_n)) for an LSTM — and a cell its next state
+   * (an (h, c) pair for an LSTMCell); the trace records the output sequence's shape.
+   */
+  private applyRecurrentLayer(layer: LayerValue, input: Value, args: CallArguments): Value {
+    const inputShape = input.kind === 'tensor' ? input.shape : null;
+    const result = applyRecurrent(layer, inputShape);
+    if (!this.ownApplications.has(layer.id)) {
+      this.calls.push({
+        layer,
+        input: inputShape,
+        output: result.output,
+        shape: null,
+        error: result.error,
+        callSite: args.site,
+        dims: null,
+        source: this.inputSource,
+      });
+    }
+    if (result.error) this.report(args.site ?? layer.site, result.error, 'shape-error');
+    const output = tensor(result.output, 'torch');
+    const states = result.states.map((shape) => tensor(shape, 'torch'));
+    if (layer.frameworkClass.endsWith('Cell'))
+      return layer.frameworkClass === 'LSTMCell' ? tuple(states) : output;
+    if (result.states.length === 0) return tuple([output, UNKNOWN]);
+    return tuple([output, states.length === 2 ? tuple(states) : states[0]!]);
+  }
+
   /** Records a diagnostic on a site (used by tensor operations such as cat and add). */
   report(site: Site | null, message: string, code: string, severity: Diagnostic['severity'] = 'error'): void {
-    if (site) this.diagnostics.push({ site, message, severity, code });
+    if (site)
+      this.diagnostics.push({
+        site: this.interp ? this.interp.userSite(site) : site,
+        message,
+        severity,
+        code,
+      });
+    if (severity === 'error') this.stopIfCertain(message);
   }
+
+  /** Ends the analysis at an error, when asked to and when the code that met it certainly runs. */
+  private stopIfCertain(message: string): void {
+    if (this.stopAtFirstError && this.interp?.speculative === 0)
+      throw new ForwardPassStopped(`The forward pass stops here, as the framework raises: ${message}`);
+  }
+}
+
+/** A class and its bases, depth-first and left to right without repeats (the MRO of single inheritance). */
+function methodResolutionOrder(cls: ClassValue): Value[] {
+  const order: Value[] = [];
+  const visit = (c: Value, depth: number): void => {
+    if (order.includes(c) || depth > 50) return;
+    order.push(c);
+    if (c.kind === 'class') for (const base of c.bases) visit(base, depth + 1);
+  };
+  visit(cls, 0);
+  return order;
+}
+
+type FrameworkBase =
+  { kind: 'layer'; path: string } | { kind: 'Sequential' | 'ModuleList' | 'ModuleDict' } | { kind: 'dict' };
+
+/** The first framework class (a torch.nn layer or container) or `dict` a user class derives from. */
+function frameworkBaseOf(cls: ClassValue): FrameworkBase | null {
+  for (const base of methodResolutionOrder(cls)) {
+    if (base.kind === 'namespace') {
+      const path = canonicalPath(base.path);
+      if (path === 'torch.nn.Sequential') return { kind: 'Sequential' };
+      if (path === 'torch.nn.ModuleList') return { kind: 'ModuleList' };
+      if (path === 'torch.nn.ModuleDict') return { kind: 'ModuleDict' };
+      if (isLayerClassPath(path)) return { kind: 'layer', path };
+      if (path === 'collections.OrderedDict' || path === 'typing.OrderedDict') return { kind: 'dict' };
+    } else if (base.kind === 'builtin' && base.name === 'dict') {
+      return { kind: 'dict' };
+    }
+  }
+  return null;
+}
+
+function containerKindOf(cls: ClassValue): 'Sequential' | 'ModuleList' | 'ModuleDict' | null {
+  const base = frameworkBaseOf(cls);
+  return base && (base.kind === 'Sequential' || base.kind === 'ModuleList' || base.kind === 'ModuleDict')
+    ? base.kind
+    : null;
+}
+
+/** Whether a user class is a torch.nn module (derives from nn.Module or any torch.nn class). */
+function isTorchModuleClass(cls: ClassValue): boolean {
+  return methodResolutionOrder(cls).some(
+    (base) => base.kind === 'namespace' && canonicalPath(base.path).startsWith('torch.nn.'),
+  );
+}
+
+/**
+ * The submodules an object registered, by attribute name in assignment order (torch.nn.Module._modules): layers,
+ * containers and module objects. An attribute of unknown value may be a module, so it is kept (as unknown):
+ * running a Sequential subclass past it gives an unknown result rather than a guess.
+ */
+function moduleChildren(object: ObjectValue): [string, Value][] {
+  const result: [string, Value][] = [];
+  for (const [name, value] of object.attrs) {
+    if (name.startsWith('__')) continue;
+    if (
+      value.kind === 'layer' ||
+      value.kind === 'container' ||
+      value.kind === 'unknown' ||
+      (value.kind === 'object' && isTorchModuleClass(value.cls))
+    )
+      result.push([name, value]);
+  }
+  return result;
 }
 
 /** Items of a value, for iteration and unpacking. */

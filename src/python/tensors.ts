@@ -6,6 +6,7 @@ import { applyDimRule } from '../core/arithmetic/dims';
 import { layerByQualifiedName } from '../core/arithmetic/registry';
 import { bindArguments } from '../core/arithmetic/args';
 import * as ops from '../core/tensor/ops';
+import { einopsShape, einsumShape } from './einops';
 import type { DimRule, Outcome, PyValue } from '../core/arithmetic/types';
 import type { Interpreter } from './interpreter';
 import type { Library } from './library';
@@ -118,6 +119,39 @@ const BROADCASTING = new Set([
   'multiply',
 ]);
 
+/** Broadcasting functions that are arithmetic operators (so known elements can be computed). */
+const BROADCAST_OPERATORS: Record<string, string> = {
+  add: '+',
+  sub: '-',
+  subtract: '-',
+  mul: '*',
+  multiply: '*',
+  div: '/',
+  true_divide: '/',
+};
+
+/** Element-wise functions that keep the elements' values (copies, moves, casts to a wider type). */
+const VALUE_PRESERVING = new Set([
+  'contiguous',
+  'clone',
+  'detach',
+  'to',
+  'cpu',
+  'cuda',
+  'float',
+  'double',
+  'long',
+]);
+
+function withoutValues(value: Value): Value {
+  return value.kind === 'tensor' && value.values ? tensor(value.shape, value.framework) : value;
+}
+
+/** The result of an element-wise function: the input's shape; its elements only when the function keeps them. */
+function sameShape(input: TensorValue, name: string): Value {
+  return VALUE_PRESERVING.has(name) ? input : withoutValues(input);
+}
+
 /** Functions creating a tensor from a shape given as sizes: torch.randn(1, 3, 8, 8) or jnp.ones((1, 8, 8, 3)). */
 const CREATORS = new Set(['randn', 'rand', 'zeros', 'ones', 'empty', 'full', 'normal', 'uniform', 'randint']);
 
@@ -140,7 +174,9 @@ function result(
   what: string,
 ): Value {
   if (outcome.ok) return tensor([...outcome.value], framework);
-  library.report(site, `${what}: ${outcome.error}`, 'tensor-op');
+  // The core refuses what unknown sizes leave open ("squeeze(3) cannot tell whether …"): that is not an error
+  // of the model, only the end of what is known.
+  if (!/cannot tell/.test(outcome.error)) library.report(site, `${what}: ${outcome.error}`, 'tensor-op');
   return tensor(null, framework);
 }
 
@@ -156,6 +192,12 @@ export function callTensorFunction(
   const inTorch = path.startsWith('torch.');
   const inJax = path.startsWith('jax.numpy.') || path.startsWith('numpy.') || path.startsWith('jax.random.');
   const frameworkOf: Framework = framework ?? (inJax ? 'flax' : 'torch');
+  const einopsOperation = /^einops\.(rearrange|repeat|reduce)$/.exec(path)?.[1];
+  if (einopsOperation) {
+    const pattern = args.positional[1] ?? args.keyword.get('pattern');
+    return einopsCall(einopsOperation as 'rearrange', args.positional[0], pattern, args, library);
+  }
+  if (name === 'einsum' && (inTorch || inJax)) return einsumCall(args, library, interp);
   if (!inTorch && !inJax && !path.startsWith('flax.linen.') && !path.startsWith('keras.ops.')) return UNKNOWN;
 
   if (/^flax\.linen\.(?:pooling\.)?(avg_pool|max_pool|min_pool|pool)$/.test(path))
@@ -166,6 +208,8 @@ export function callTensorFunction(
     const input = args.positional[0];
     if (def && input?.kind === 'tensor') return functionalLayer(def.name, args, input, library);
   }
+  if (inTorch && (name === 'tensor' || name === 'as_tensor') && path.split('.').length === 2)
+    return tensorFromData(args.positional[0] ?? args.keyword.get('data'), library, interp);
   if (CREATORS.has(name) && (inTorch || inJax)) {
     let sizeArgs = args.positional;
     if (name === 'full') sizeArgs = args.positional.slice(0, 1);
@@ -183,7 +227,7 @@ export function callTensorFunction(
     return input?.kind === 'tensor' ? input : UNKNOWN;
   }
   const input = args.positional[0];
-  if (ELEMENTWISE.has(name)) return input?.kind === 'tensor' ? input : (input ?? UNKNOWN);
+  if (ELEMENTWISE.has(name)) return input?.kind === 'tensor' ? sameShape(input, name) : (input ?? UNKNOWN);
   if (
     input?.kind === 'tensor' ||
     name === 'cat' ||
@@ -298,11 +342,13 @@ function tensorMethod(
     if (name === 'size' || name === 'dim') return UNKNOWN;
     return tensor(null, framework);
   }
-  if (ELEMENTWISE.has(name)) return self;
+  if (ELEMENTWISE.has(name)) return self.kind === 'tensor' ? sameShape(self, name) : self;
   if (BROADCASTING.has(name)) {
     const other = args.positional[0];
-    if (other?.kind === 'tensor') return tensorBinary('+', self, other, library, interp, site);
-    return self;
+    const operator = BROADCAST_OPERATORS[name];
+    if (other && operator) return tensorBinary(operator, self, other, library, interp, site);
+    if (other?.kind === 'tensor') return withoutValues(tensorBinary('+', self, other, library, interp, site));
+    return self.kind === 'tensor' ? withoutValues(self) : self;
   }
   switch (name) {
     case 'size': {
@@ -317,6 +363,16 @@ function tensorMethod(
     case 'dim':
     case 'ndimension':
       return int(shape.length);
+    case 'item':
+    case 'tolist': {
+      const values = self.kind === 'tensor' ? self.values : undefined;
+      if (!values) return UNKNOWN;
+      const numbers = values.map((v) =>
+        Number.isInteger(v) ? int(v) : ({ kind: 'float', value: v } as Value),
+      );
+      if (name === 'item') return values.length === 1 ? numbers[0]! : UNKNOWN;
+      return shape.length === 0 ? numbers[0]! : { kind: 'list', items: numbers };
+    }
     case 'numel': {
       return shape.every((d) => d !== null) ? int((shape as number[]).reduce((a, b) => a * b, 1)) : UNKNOWN;
     }
@@ -558,6 +614,8 @@ export function tensorBinary(
   if (['==', '!=', '<', '>', '<=', '>=', 'is', 'is not', 'in', 'not in'].includes(operator)) {
     if (operator === 'is' || operator === 'is not') return UNKNOWN;
   }
+  const exact = valueArithmetic(operator, a, b, framework);
+  if (exact) return exact;
   const shapeA = asShape(a);
   const shapeB = asShape(b);
   if (operator === '@') {
@@ -574,6 +632,112 @@ export function tensorBinary(
     return tensor(null, framework);
   }
   return tensor([...outcome.value], framework);
+}
+
+/** einops.rearrange / repeat / reduce of one tensor (and the Rearrange / Reduce modules' calls). */
+export function einopsCall(
+  operation: 'rearrange' | 'repeat' | 'reduce',
+  input: Value | undefined,
+  pattern: Value | undefined,
+  args: CallArguments,
+  library: Library,
+): Value {
+  if (input?.kind !== 'tensor') return UNKNOWN;
+  if (!input.shape || pattern?.kind !== 'str') return tensor(null, input.framework);
+  const lengths = new Map<string, number | null>();
+  for (const [key, value] of args.keyword)
+    if (key !== 'pattern' && key !== 'reduction') lengths.set(key, intOf(value) ?? null);
+  const outcome = einopsShape(operation, input.shape, pattern.value, lengths);
+  if (outcome.ok) return tensor(outcome.shape, input.framework);
+  if (outcome.error)
+    library.report(args.site, `einops.${operation}('${pattern.value}'): ${outcome.error}`, 'tensor-op');
+  return tensor(null, input.framework);
+}
+
+/** torch.einsum(equation, *operands) (operands may also come as one list). */
+function einsumCall(args: CallArguments, library: Library, interp: Interpreter): Value {
+  const equation = args.positional[0];
+  let operands = args.positional.slice(1);
+  if (operands.length === 1 && operands[0]!.kind !== 'tensor')
+    operands = [...(library.iterate(operands[0]!, interp) ?? [])];
+  const framework = operands.find((o): o is TensorValue => o.kind === 'tensor')?.framework ?? 'torch';
+  if (equation?.kind !== 'str' || operands.some((o) => o.kind !== 'tensor' || !o.shape))
+    return tensor(null, framework);
+  const outcome = einsumShape(
+    equation.value,
+    operands.map((o) => (o as TensorValue).shape!),
+  );
+  if (outcome.ok) return tensor(outcome.shape, framework);
+  if (outcome.error) library.report(args.site, outcome.error, 'tensor-op');
+  return tensor(null, framework);
+}
+
+/** The elements of a tensor built from Python numbers, or of a number (as a 0-d operand). */
+function elementsOf(value: Value): { values: readonly number[]; shape: readonly Dim[] } | undefined {
+  if (value.kind === 'tensor' && value.values && value.shape)
+    return { values: value.values, shape: value.shape };
+  if (value.kind === 'int' || value.kind === 'float') return { values: [value.value], shape: [] };
+  if (value.kind === 'bool') return { values: [value.value ? 1 : 0], shape: [] };
+  return undefined;
+}
+
+/**
+ * Arithmetic between small tensors of known elements (torch.tensor([h2 - h1]) // 2): the elements are computed,
+ * element by element with broadcasting of one-element operands, so they can still size a pad or a view.
+ */
+function valueArithmetic(operator: string, a: Value, b: Value, framework: Framework): Value | undefined {
+  const x = elementsOf(a);
+  const y = elementsOf(b);
+  if (!x || !y || (a.kind !== 'tensor' && b.kind !== 'tensor')) return undefined;
+  if (x.values.length !== y.values.length && x.values.length !== 1 && y.values.length !== 1) return undefined;
+  const apply: Record<string, (p: number, q: number) => number> = {
+    '+': (p, q) => p + q,
+    '-': (p, q) => p - q,
+    '*': (p, q) => p * q,
+    '/': (p, q) => p / q,
+    '//': (p, q) => Math.floor(p / q),
+    '%': (p, q) => p - Math.floor(p / q) * q,
+  };
+  const fn = apply[operator];
+  if (!fn) return undefined;
+  const length = Math.max(x.values.length, y.values.length);
+  const values: number[] = [];
+  for (let i = 0; i < length; i++) {
+    const p = x.values[x.values.length === 1 ? 0 : i]!;
+    const q = y.values[y.values.length === 1 ? 0 : i]!;
+    if ((operator === '/' || operator === '//' || operator === '%') && q === 0) return undefined;
+    values.push(fn(p, q));
+  }
+  const shape = x.shape.length >= y.shape.length ? x.shape : y.shape;
+  return { kind: 'tensor', shape, framework, values };
+}
+
+/** torch.tensor(data): a tensor of the data's nesting; a flat list of numbers (or a number) keeps its elements. */
+function tensorFromData(data: Value | undefined, library: Library, interp: Interpreter): Value {
+  if (!data) return UNKNOWN;
+  if (data.kind === 'int' || data.kind === 'float' || data.kind === 'bool') {
+    const n = data.kind === 'bool' ? (data.value ? 1 : 0) : data.value;
+    return { kind: 'tensor', shape: [], framework: 'torch', values: [n] };
+  }
+  const items = data.kind === 'list' || data.kind === 'tuple' ? library.iterate(data, interp) : undefined;
+  if (!items) return tensor(null, 'torch');
+  const numbers = items.map((item) =>
+    item.kind === 'int' || item.kind === 'float'
+      ? item.value
+      : item.kind === 'bool'
+        ? Number(item.value)
+        : undefined,
+  );
+  if (numbers.every((n) => n !== undefined))
+    return { kind: 'tensor', shape: [items.length], framework: 'torch', values: numbers as number[] };
+  // Nested lists: the shape is the nesting, when every level is known and regular.
+  const inner = items.map((item) => tensorFromData(item, library, interp));
+  const first = inner[0];
+  if (first?.kind !== 'tensor' || !first.shape) return tensor(items.length === 0 ? [0] : null, 'torch');
+  const same = inner.every(
+    (t) => t.kind === 'tensor' && t.shape && t.shape.join(',') === first.shape!.join(','),
+  );
+  return tensor(same ? [items.length, ...first.shape] : null, 'torch');
 }
 
 /**

@@ -30,8 +30,16 @@ export type Value =
   | { readonly kind: 'slice'; readonly start: Value; readonly stop: Value; readonly step: Value }
   | { readonly kind: 'ellipsis' }
   | { readonly kind: 'unknown' }
-  /** A tensor: its shape (null when even the rank is unknown), in its framework's layout. */
-  | { readonly kind: 'tensor'; readonly shape: readonly Dim[] | null; readonly framework: Framework }
+  /**
+   * A tensor: its shape (null when even the rank is unknown), in its framework's layout. `values` holds the
+   * elements of a small tensor built from Python numbers (`torch.tensor([h - w])`), whose arithmetic stays exact.
+   */
+  | {
+      readonly kind: 'tensor';
+      readonly shape: readonly Dim[] | null;
+      readonly framework: Framework;
+      readonly values?: readonly number[];
+    }
   /** A tensor's `.shape` / `.size()`: a tuple of dims that may be unknown. */
   | { readonly kind: 'namespace'; readonly path: string }
   | {
@@ -64,6 +72,8 @@ export interface ClassValue {
   readonly attrs: Map<string, Value>;
   /** Dataclass-style fields in declaration order (Flax modules), with their defaults. */
   readonly fields: { name: string; default: Value | undefined }[];
+  /** Set by `@dataclass`: the generated `__init__` assigns the fields. */
+  readonly dataclass?: boolean;
 }
 
 /** An instance of a user-defined class (an nn.Module subclass, a Flax module, anything). */
@@ -78,8 +88,13 @@ export interface ObjectValue {
 export interface LayerValue {
   readonly kind: 'layer';
   readonly def: LayerDef | null;
-  /** The class name as the framework names it: `Conv2d`, `Conv2DTranspose`, `Conv`. */
+  /**
+   * The type's name as Python reports it (`type(m).__name__`): the framework class (`Conv2d`, `Conv2DTranspose`,
+   * `Conv`), or the user's subclass of it (`class Conv3DSimple(nn.Conv3d)`).
+   */
   readonly className: string;
+  /** The framework class whose shape rules apply: `Conv3d` for a `Conv3DSimple`. */
+  readonly frameworkClass: string;
   readonly framework: Framework;
   /** Arguments as written, after folding: a name maps to its value or to `undefined` when unknown. */
   readonly positional: readonly Value[];
@@ -137,12 +152,17 @@ export const tensor = (shape: readonly Dim[] | null, framework: Framework = 'tor
 export function numberOf(value: Value): number | undefined {
   if (value.kind === 'int' || value.kind === 'float') return value.value;
   if (value.kind === 'bool') return value.value ? 1 : 0;
+  // A one-element tensor converts to a Python number (float(t), int(t)).
+  if (value.kind === 'tensor' && value.values?.length === 1) return value.values[0];
   return undefined;
 }
 
 export function intOf(value: Value): number | undefined {
   if (value.kind === 'int') return value.value;
   if (value.kind === 'bool') return value.value ? 1 : 0;
+  // A one-element integer tensor converts to an int where Python wants an index (Tensor.__index__).
+  if (value.kind === 'tensor' && value.values?.length === 1 && Number.isInteger(value.values[0]))
+    return value.values[0];
   return undefined;
 }
 
@@ -252,6 +272,7 @@ export function sameValue(a: Value, b: Value): boolean {
     }
     case 'tensor': {
       const other = b as typeof a;
+      if ((a.values ?? []).join(',') !== (other.values ?? []).join(',')) return false;
       if (a.shape === null || other.shape === null) return a.shape === other.shape;
       return a.shape.length === other.shape.length && a.shape.every((dim, i) => dim === other.shape![i]);
     }
