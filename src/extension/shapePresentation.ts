@@ -78,6 +78,7 @@ export function layerHoverMarkdown(layer: EditorLayer, problems: readonly string
   if (layer.params !== null && layer.params > 0) weights.push(`${formatCount(layer.params)} parameters`);
   if (weights.length > 0) parts.push(weights.join(' · '));
   if (applications.length > 0) parts.push(applicationTable(applications));
+  if (layer.receptiveField) parts.push(`receptive field so far \`${layer.receptiveField}\` input cells`);
   else parts.push('_No input shape reaches this layer yet: add `# convlens: input (…)` above the class._');
   for (const note of layer.notes) parts.push(`⚠ ${escapeMarkdown(note)}`);
   for (const problem of problems) parts.push(`_${escapeMarkdown(problem)}_`);

@@ -7,7 +7,7 @@ import { BudgetExceeded, type Budget, DEFAULT_BUDGET, Interpreter, type ModuleLo
 import type { LayerCall } from './layers';
 import { type Diagnostic, Library } from './library';
 import { SourceFile } from './syntax';
-import { type Dim, type Framework, type Value, Scope, tensor } from './values';
+import { type Dim, type Framework, type Value, Scope, inputTensor } from './values';
 
 export interface TracedLayer {
   readonly file: string;
@@ -186,7 +186,7 @@ function traceOnce(
       callsBefore = builtWithInputs ? beforeEntry : library.calls.length;
       if (!builtWithInputs) {
         interp.call(model, {
-          positional: inputs.map((shape) => tensor([...shape], framework)),
+          positional: inputs.map((shape) => inputTensor([...shape], framework)),
           keyword: new Map(),
           site: null,
         });

@@ -13,6 +13,7 @@
  *      and argument errors still show.
  */
 import { formatShape } from '../core/arithmetic/args';
+import { formatFraction, receptiveField } from '../core/arithmetic/receptive';
 import { dimFormula } from '../core/arithmetic/symbolic';
 import { spatialNames } from '../core/arithmetic/torch';
 import type { DimRule } from '../core/arithmetic/types';
@@ -21,7 +22,16 @@ import { BudgetExceeded, type Budget, Interpreter, type ModuleLoader } from './i
 import type { LayerCall } from './layers';
 import { Library } from './library';
 import { SourceFile, type SyntaxNode, children } from './syntax';
-import { type Dim, type Framework, type LayerValue, type Value, Scope, formatDims, tensor } from './values';
+import {
+  type Dim,
+  type Framework,
+  type LayerValue,
+  type Value,
+  Scope,
+  formatDims,
+  tensor,
+  inputTensor,
+} from './values';
 
 export const EDITOR_BUDGET: Budget = { steps: 400_000, depth: 60, loopIterations: 20_000, milliseconds: 400 };
 
@@ -51,6 +61,11 @@ export interface LayerSiteReport {
   readonly params: number | null;
   /** Every distinct application seen, in order. */
   readonly applications: LayerApplication[];
+  /**
+   * The receptive field of this layer's outputs in the model input, per spatial dimension, e.g.
+   * `11×11 (jump 4×4)`; null when the path from the input is not known.
+   */
+  readonly receptiveField: string | null;
   readonly notes: string[];
 }
 
@@ -163,7 +178,7 @@ function callEntry(
   const model = interp.eval(expression, new Scope(moduleScope), entryFile);
   if (model.kind === 'unknown') return;
   const framework = frameworkOf(model);
-  const args = inputs ? inputs.map((shape) => tensor(shape, framework)) : [tensor(null, framework)];
+  const args = inputs ? inputs.map((shape) => inputTensor(shape, framework)) : [tensor(null, framework)];
   interp.call(model, { positional: args, keyword: new Map(), site: null });
 }
 
@@ -271,6 +286,7 @@ function layerReports(library: Library, file: SourceFile): LayerSiteReport[] {
       params: known?.shape?.params ?? null,
       applications,
       notes: known?.shape?.notes ?? [],
+      receptiveField: describeField(calls.find((call) => call.history && call.history.length > 0)?.history),
     });
   }
   return reports.sort((a, b) => a.from - b.from);
@@ -345,6 +361,20 @@ function linearFix(file: SourceFile, from: number, to: number, message: string):
   }
   void to;
   return { title: `Set in_features=${match[1]}`, from: first.from, to: first.to, newText: match[1]! };
+}
+
+/** `11×11 (jump 4×4)` from the rules per spatial dimension (receptive.ts), or null. */
+function describeField(history: readonly (readonly DimRule[])[] | undefined): string | null {
+  if (!history || history.length === 0) return null;
+  const fields: string[] = [];
+  const jumps: string[] = [];
+  for (const rules of history) {
+    const field = receptiveField(rules);
+    if (!field.ok || field.value.stoppedAt) return null;
+    fields.push(formatFraction(field.value.field));
+    jumps.push(formatFraction(field.value.jump));
+  }
+  return `${fields.join('×')} (jump ${jumps.join('×')})`;
 }
 
 /** The shape after each statement that produced exactly one tensor, in this file. */

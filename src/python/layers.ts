@@ -43,6 +43,8 @@ export interface LayerCall {
   readonly dims: readonly DimRule[] | null;
   /** Where the input shape came from, in words ("an example call in this file"). */
   readonly source: string;
+  /** Spatial rules from the model input through this layer, for its receptive field; absent when unknown. */
+  readonly history?: readonly (readonly DimRule[])[];
 }
 
 /** Canonical qualified names, so `tensorflow.keras.layers.Conv2D` and `tf.keras.layers.Conv2D` are one layer. */

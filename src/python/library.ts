@@ -44,6 +44,8 @@ import {
   truthy,
   tuple,
   UNKNOWN,
+  extendHistory,
+  inputTensor,
 } from './values';
 
 /** Top-level packages that are libraries, never workspace files. */
@@ -86,6 +88,8 @@ const LIBRARY_ROOTS = new Set([
   'timm',
   'time',
   '__future__',
+  'torchsummary',
+  'torchinfo',
 ]);
 
 /** Functions and modules that return their (first) argument's value unchanged, as far as shapes go. */
@@ -1542,6 +1546,29 @@ export class Library {
       case 'collections.OrderedDict':
       case 'typing.OrderedDict':
         return this.makeDict(args, interp);
+      case 'torchsummary.summary':
+      case 'torchinfo.summary': {
+        // summary(model, (3, 224, 224)) runs the model once: torchsummary on a batch of 2 built from input_size
+        // (C, H, W), torchinfo on input_size as the full shape (batch included).
+        const [model, sizeArg] = args.positional;
+        const size = args.keyword.get('input_size') ?? sizeArg;
+        const dims = size ? this.iterate(size, interp)?.map((d) => intOf(d) ?? null) : undefined;
+        if (!model || !dims) return NONE;
+        const shape = canonical === 'torchsummary.summary' ? [2, ...dims] : dims;
+        const line = args.site ? args.site.file.position(args.site.from).line : null;
+        const previous = this.inputSource;
+        this.inputSource = `summary(...)${line ? ` at line ${line}` : ''}`;
+        try {
+          interp.call(model, {
+            positional: [inputTensor(shape, 'torch')],
+            keyword: new Map(),
+            site: args.site,
+          });
+        } finally {
+          this.inputSource = previous;
+        }
+        return NONE;
+      }
       case 'functools.partial': {
         const [fn, ...rest] = args.positional;
         return fn ? { kind: 'partial', fn, args: rest, kwargs: args.keyword } : UNKNOWN;
@@ -1551,12 +1578,12 @@ export class Library {
       case 'keras.Input':
       case 'keras.layers.Input': {
         const override = this.kerasInputOverride?.shift();
-        if (override) return tensor(override, 'keras');
+        if (override) return inputTensor(override, 'keras');
         const shape = args.keyword.get('shape') ?? args.positional[0];
         const dims = shape ? this.iterate(shape, interp) : undefined;
         const batch = args.keyword.get('batch_size');
         if (!dims) return tensor(null, 'keras');
-        return tensor([intOf(batch ?? NONE) ?? null, ...dims.map((d) => intOf(d) ?? null)], 'keras');
+        return inputTensor([intOf(batch ?? NONE) ?? null, ...dims.map((d) => intOf(d) ?? null)], 'keras');
       }
       case 'keras.Model':
       case 'keras.models.Model': {
@@ -1995,6 +2022,12 @@ export class Library {
       if (sizes && sizes.every((n) => n !== undefined)) outputSize = sizes as number[];
     }
     const result = applyLayerToShape(layer, inputShape, outputSize);
+    const history = extendHistory(
+      input.kind === 'tensor' ? input.history : undefined,
+      result.dims,
+      inputShape?.length ?? null,
+      result.output?.length ?? null,
+    );
     if (!this.ownApplications.has(layer.id))
       this.calls.push({
         layer,
@@ -2005,6 +2038,7 @@ export class Library {
         callSite: args.site,
         dims: result.dims,
         source: this.inputSource,
+        history,
       });
     if (result.error) {
       const callSite = args.site ? interp.userSite(args.site) : null;
@@ -2024,7 +2058,12 @@ export class Library {
       }
       this.stopIfCertain(result.error);
     }
-    return tensor(result.output, layer.framework);
+    return {
+      kind: 'tensor',
+      shape: result.output,
+      framework: layer.framework,
+      ...(history ? { history } : {}),
+    };
   }
 
   /**

@@ -23,6 +23,8 @@ import {
   toPyValue,
   tuple,
   UNKNOWN,
+  inputTensor,
+  joinHistory,
 } from './values';
 
 type TensorValue = Extract<Value, { kind: 'tensor' }>;
@@ -220,7 +222,7 @@ export function callTensorFunction(
     }
     const size = args.keyword.get('size') ?? args.keyword.get('shape');
     const shape = shapeFromSizes(size ? [size] : sizeArgs, interp, library);
-    return tensor(shape, frameworkOf);
+    return inputTensor(shape, frameworkOf);
   }
   if (['zeros_like', 'ones_like', 'randn_like', 'rand_like', 'empty_like', 'full_like'].includes(name)) {
     const input = args.positional[0];
@@ -326,9 +328,18 @@ function tensorMethod(
         (rawArgs.keyword.has('axis') ? intOf(rawArgs.keyword.get('axis')!) : 0) ??
         0;
       if (!shapes) return tensor(null, framework);
-      const frameworkOfList =
-        (library.iterate(list, interp)?.[0] as TensorValue | undefined)?.framework ?? framework;
-      return result(ops.cat(shapes, dim), frameworkOfList, library, site, `torch.cat along dim ${dim}`);
+      const parts = (library.iterate(list, interp) ?? []) as TensorValue[];
+      const frameworkOfList = parts[0]?.framework ?? framework;
+      const joined = result(
+        ops.cat(shapes, dim),
+        frameworkOfList,
+        library,
+        site,
+        `torch.cat along dim ${dim}`,
+      );
+      // A skip concat sees what its deepest input saw: the receptive field follows the longest path.
+      const history = parts.map((part) => part.history).reduce((a, b) => joinHistory(a, b));
+      return joined.kind === 'tensor' && joined.shape && history ? { ...joined, history } : joined;
     }
     case 'stack': {
       const shapes = shapesOf(rawArgs.positional[0] ?? UNKNOWN, library, interp);
@@ -631,7 +642,8 @@ export function tensorBinary(
     library.report(site, outcome.error, 'broadcast');
     return tensor(null, framework);
   }
-  return tensor([...outcome.value], framework);
+  const history = a.kind === 'tensor' && b.kind === 'tensor' ? joinHistory(a.history, b.history) : undefined;
+  return { kind: 'tensor', shape: [...outcome.value], framework, ...(history ? { history } : {}) };
 }
 
 /** einops.rearrange / repeat / reduce of one tensor (and the Rearrange / Reduce modules' calls). */

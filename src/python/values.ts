@@ -3,7 +3,7 @@
  * (ints, strings, tuples, dicts, layers, modules); tensors carry only their shape; anything the interpreter
  * cannot know is `unknown` — never a guess.
  */
-import type { LayerDef, PyValue } from '../core/arithmetic/types';
+import type { DimRule, LayerDef, PyValue } from '../core/arithmetic/types';
 import type { SourceFile, SyntaxNode } from './syntax';
 
 /** One dimension of a tensor: a size, or null when it is not known statically. */
@@ -39,6 +39,12 @@ export type Value =
       readonly shape: readonly Dim[] | null;
       readonly framework: Framework;
       readonly values?: readonly number[];
+      /**
+       * The spatial rules of the layers this tensor went through since a model input, one list per spatial
+       * dimension (an empty list: a model input itself); absent when the path is not known. Receptive fields
+       * are computed from it.
+       */
+      readonly history?: readonly (readonly DimRule[])[];
     }
   /** A tensor's `.shape` / `.size()`: a tuple of dims that may be unknown. */
   | { readonly kind: 'namespace'; readonly path: string }
@@ -147,6 +153,41 @@ export const tensor = (shape: readonly Dim[] | null, framework: Framework = 'tor
   shape,
   framework,
 });
+
+/** A model input (`torch.randn(...)`, `keras.Input(...)`, a traced input): receptive fields count from here. */
+export const inputTensor = (shape: readonly Dim[] | null, framework: Framework = 'torch'): Value => ({
+  kind: 'tensor',
+  shape,
+  framework,
+  history: [],
+});
+
+type History = readonly (readonly DimRule[])[];
+
+/**
+ * The history after a layer: its rules appended per spatial dimension; kept as is by layers without spatial
+ * rules that keep the rank (norms, activations); lost when the rank changes or the path is not known.
+ */
+export function extendHistory(
+  before: History | undefined,
+  rules: readonly DimRule[] | null,
+  inputRank: number | null,
+  outputRank: number | null,
+): History | undefined {
+  if (before === undefined) return undefined;
+  if (!rules || rules.length === 0)
+    return inputRank !== null && inputRank === outputRank ? before : undefined;
+  const base = before.length === 0 ? rules.map(() => []) : before;
+  if (base.length !== rules.length) return undefined;
+  return base.map((list, i) => [...list, rules[i]!]);
+}
+
+/** Of two paths joined (a residual add, a concat), the longer one: its window contains the shorter's. */
+export function joinHistory(a: History | undefined, b: History | undefined): History | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  const length = (h: History) => h.reduce((n, list) => n + list.length, 0);
+  return length(a) >= length(b) ? a : b;
+}
 
 /** The number a value holds, if it is a known int, float or bool. */
 export function numberOf(value: Value): number | undefined {

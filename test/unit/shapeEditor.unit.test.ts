@@ -127,6 +127,7 @@ describe('AnalysisEngine', () => {
         className: needle.split('(')[0]!.split('.')[1]!,
         framework: 'torch',
         qualifiedName: null,
+        receptiveField: null,
         formulas: [],
         weightShape: null,
         params: null,

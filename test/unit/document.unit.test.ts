@@ -1,0 +1,78 @@
+/**
+ * The editor analysis of one file: where input shapes come from, receptive fields, hints and fixes.
+ * Expected sizes follow the PyTorch docs' Conv2d/MaxPool2d formulas; receptive fields the standard recurrence
+ * r ← r + (k − 1)·j, j ← j·s (Dumoulin & Visin; Araujo et al., distill.pub/2019/computing-receptive-fields).
+ */
+import * as assert from 'node:assert/strict';
+import { analyzeDocument } from '../../src/python/document';
+import { SourceFile } from '../../src/python/syntax';
+
+const NET = `import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.fc = nn.Linear(100, 10)
+
+    def forward(self, x):
+        x = self.pool(self.conv1(x))
+        x = self.conv2(x)
+        return self.fc(x.flatten(1))
+`;
+
+function analyze(text: string) {
+  const file = new SourceFile('net.py', text);
+  return { file, analysis: analyzeDocument(file) };
+}
+
+describe('editor analysis of a model file', () => {
+  it('takes the input shape from an annotation comment and says so', () => {
+    const { file, analysis } = analyze(
+      NET.replace('class Net', '# convlens: input (2, 3, 32, 32)\nclass Net'),
+    );
+    // conv2 stands on line 10 once the annotation line is added above the class.
+    const conv2 = analysis.layers.find((l) => file.position(l.from).line === 10)!;
+    assert.equal(conv2.className, 'Conv2d');
+    assert.deepEqual(conv2.applications[0]!.input, [2, 8, 16, 16]);
+    assert.deepEqual(conv2.applications[0]!.output, [2, 16, 16, 16]);
+    assert.match(conv2.applications[0]!.source, /annotation above class Net \(line 4\)/);
+    // conv 3 (r 3, j 1) → pool 2 (r 4, j 2) → conv 3 (r 4 + 2·2 = 8, j 2).
+    assert.equal(conv2.receptiveField, '8×8 (jump 2×2)');
+  });
+
+  it('takes the input shape from summary(model, (C, H, W)) with the batch of 2 torchsummary adds', () => {
+    const { analysis } = analyze(`${NET}\nfrom torchsummary import summary\nsummary(Net(), (3, 20, 20))\n`);
+    const conv1 = analysis.layers[0]!;
+    assert.deepEqual(conv1.applications[0]!.input, [2, 3, 20, 20]);
+    assert.match(conv1.applications[0]!.source, /summary\(\.\.\.\) at line 18/);
+  });
+
+  it('flags the Linear with the flattened size and puts the fix on its constructor only', () => {
+    const { file, analysis } = analyze(`${NET}\nNet()(torch.randn(1, 3, 20, 20))\n`);
+    const linear = analysis.diagnostics.filter((d) => /in_features/i.test(d.message));
+    assert.ok(linear.length >= 1, JSON.stringify(analysis.diagnostics));
+    // 16 channels × 10 × 10 after the pool = 1600.
+    const withFix = linear.filter((d) => d.fix);
+    assert.equal(withFix.length, 1);
+    assert.equal(file.text.slice(withFix[0]!.fix!.from, withFix[0]!.fix!.to), '100');
+    assert.equal(withFix[0]!.fix!.newText, '1600');
+    assert.ok(file.text.slice(withFix[0]!.from, withFix[0]!.to).startsWith('nn.Linear('));
+  });
+
+  it('gives the shape after forward lines as hints', () => {
+    const { file, analysis } = analyze(`${NET}\nNet()(torch.randn(1, 3, 20, 20))\n`);
+    const texts = analysis.hints.map((h) => `${file.position(h.at).line}: ${h.text}`);
+    assert.ok(texts.includes('13: (1, 8, 10, 10)'), texts.join('\n'));
+    assert.ok(texts.includes('14: (1, 16, 10, 10)'), texts.join('\n'));
+  });
+
+  it('still gives formulas without any input shape', () => {
+    const { analysis } = analyze(NET);
+    assert.deepEqual(analysis.layers[1]!.formulas, ['H_out = ⌊H_in/2⌋', 'W_out = ⌊W_in/2⌋']);
+    assert.equal(analysis.layers[1]!.receptiveField, null);
+  });
+});
