@@ -26,6 +26,12 @@ const targets = [
   createConfig('src/extension/extension.ts', 'dist/extension.js', 'node', 'cjs', { external: ['vscode'] }),
   // The shape interpreter, run by the extension in a worker thread (see src/extension/analysisService.ts).
   createConfig('src/extension/analysisWorker.ts', 'dist/analysisWorker.js', 'node', 'cjs'),
+  // The notebook renderer: an ES module VS Code loads in the notebook's output webview (src/renderer/renderer.ts).
+  createConfig('src/renderer/renderer.ts', 'dist/renderer.js', 'browser', 'esm'),
+  // ```conv-lens blocks in notebook Markdown cells: extends VS Code's Markdown renderer (src/renderer/markdownCell.ts).
+  createConfig('src/renderer/markdownCell.ts', 'dist/markdownCell.js', 'browser', 'esm'),
+  // ```conv-lens blocks in the Markdown preview: a classic script the preview loads (src/renderer/markdownPreview.ts).
+  createConfig('src/renderer/markdownPreview.ts', 'dist/markdownPreview.js', 'browser', 'iife'),
   // `webgpu` (Dawn's native bindings, ESM) stays external: `convlens compute --engine webgpu` imports it at
   // run time, only when asked for (src/cli/webgpuNode.ts).
   createConfig('src/cli/main.ts', 'dist/cli.js', 'node', 'cjs', {

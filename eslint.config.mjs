@@ -5,7 +5,9 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', '.test-artifacts/**'] },
+  {
+    ignores: ['node_modules/**', 'dist/**', 'out/**', '.test-artifacts/**', '.cache/**', 'bench/results/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,6 +4,7 @@
  */
 import * as readline from 'node:readline';
 import { evaluateCase } from '../core/arithmetic/case';
+import { runCompute } from './compute';
 import { runShape } from './shape';
 import { runSolve } from './solve';
 import { runTrace } from './trace';
@@ -39,6 +40,15 @@ Usage:
       ({"op": "torch.nn.Conv2d", "args": {...}, "input": [...]}; ONNX: "attrs" and "weight"),
       and writes one line per case, in order: {"output": [...]} or {"error": "..."}.
 
+  convlens compute [--engine cpu|webgpu] [--max-macs N] [--max-elements N]
+      Runs convolutions on numbers. Reads JSON Lines on stdin, one problem per line in the format of
+      torch_numeric.json without y ({"op": "conv2d" | "conv_transpose1d" | ..., "stride", "padding",
+      "dilation", "groups", "output_padding", "x_shape", "x", "w_shape", "w", "b"}; a padding entry may be
+      a [begin, end] pair), and writes one line per problem, in order: {"y_shape": [...], "y": [...]} or
+      {"error": "..."}. Work past the limits (default 2e10 multiply-accumulates, 67108864 elements per
+      tensor) is refused before anything is allocated. --engine webgpu runs on the GPU (Dawn) and falls
+      back to the CPU engine, with a note on stderr, where WebGPU cannot run.
+
   convlens help           This text.
 
 Shapes are comma-separated sizes in the framework's own layout: PyTorch and ONNX N,C,H,W; Keras and Flax N,H,W,C.
@@ -73,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'eval':
       return runEval();
+    case 'compute':
+      return runCompute(rest);
     case 'shape':
       return runShape(rest);
     case 'solve':

@@ -4,11 +4,14 @@
  */
 import * as vscode from 'vscode';
 import { registerShapeCommands } from './shapeCommands';
+import { type MarkdownItExtension, registerRenderers } from './renderers';
 import { registerShapeEditor } from './shapeEditor';
 
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): MarkdownItExtension {
   registerShapeCommands(context);
   registerShapeEditor(context);
+  // Renderer messaging and exports; returns extendMarkdownIt for ```conv-lens blocks in the Markdown preview.
+  return registerRenderers(context);
 }
 
 export function deactivate(): void {

@@ -20,7 +20,7 @@ import type { DimRule } from '../core/arithmetic/types';
 import { parseShape } from '../core/describe';
 import { BudgetExceeded, type Budget, Interpreter, type ModuleLoader } from './interpreter';
 import type { LayerCall } from './layers';
-import { Library } from './library';
+import { type ArgumentSuggestion, Library } from './library';
 import { SourceFile, type SyntaxNode, children } from './syntax';
 import {
   type Dim,
@@ -310,7 +310,9 @@ function documentDiagnostics(library: Library, file: SourceFile): DocumentDiagno
       severity: d.severity,
       code: d.code,
       message: d.message,
-      fix: constructorSites.has(d.site.from) ? linearFix(file, d.site.from, d.site.to, d.message) : undefined,
+      fix:
+        (d.suggestion && d.suggestion.layer.file === file ? argumentFix(file, d.suggestion) : undefined) ??
+        (constructorSites.has(d.site.from) ? linearFix(file, d.site.from, d.site.to, d.message) : undefined),
     });
   }
   // Checkerboard risk and similar notes, once per layer site, as information.
@@ -331,6 +333,32 @@ function documentDiagnostics(library: Library, file: SourceFile): DocumentDiagno
     }
   }
   return diagnostics;
+}
+
+/** Sets one keyword argument of a constructor call: replaces its value, or adds it before the closing paren. */
+function argumentFix(file: SourceFile, suggestion: ArgumentSuggestion): QuickFix | undefined {
+  let node: SyntaxNode | null = file.tree.resolveInner(suggestion.layer.from, 1);
+  while (node && !(node.name === 'CallExpression' && node.from === suggestion.layer.from)) node = node.parent;
+  const argList = node?.getChild('ArgList');
+  if (!argList) return undefined;
+  const args = children(argList);
+  const keyword = args.findIndex(
+    (a, i) =>
+      a.name === 'VariableName' && file.textOf(a) === suggestion.param && args[i + 1]?.name === 'AssignOp',
+  );
+  const value = keyword >= 0 ? args[keyword + 2] : undefined;
+  if (value) return { title: suggestion.title, from: value.from, to: value.to, newText: suggestion.value };
+  const close = args[args.length - 1];
+  if (close?.name !== ')') return undefined;
+  const hasArguments = args.some((a) => !['(', ')', ','].includes(a.name));
+  const trailingComma = args[args.length - 2]?.name === ',';
+  const separator = !hasArguments || trailingComma ? '' : ', ';
+  return {
+    title: suggestion.title,
+    from: close.from,
+    to: close.from,
+    newText: `${separator}${suggestion.param}=${suggestion.value}`,
+  };
 }
 
 /** "set in_features=3136" on a Linear: replace its first argument with the number. */

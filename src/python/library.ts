@@ -128,6 +128,16 @@ export interface Diagnostic {
   readonly severity: 'error' | 'warning' | 'info';
   /** A short identifier (`shape-error`, `channel-mismatch`, `checkerboard`). */
   readonly code: string;
+  /** An argument of a layer's constructor whose new value fixes the problem, when one certainly does. */
+  readonly suggestion?: ArgumentSuggestion;
+}
+
+export interface ArgumentSuggestion {
+  /** The constructor call to edit. */
+  readonly layer: Site;
+  readonly param: string;
+  readonly value: string;
+  readonly title: string;
 }
 
 export class Library {
@@ -2062,6 +2072,7 @@ export class Library {
       kind: 'tensor',
       shape: result.output,
       framework: layer.framework,
+      producer: layer,
       ...(history ? { history } : {}),
     };
   }
@@ -2095,13 +2106,20 @@ export class Library {
   }
 
   /** Records a diagnostic on a site (used by tensor operations such as cat and add). */
-  report(site: Site | null, message: string, code: string, severity: Diagnostic['severity'] = 'error'): void {
+  report(
+    site: Site | null,
+    message: string,
+    code: string,
+    severity: Diagnostic['severity'] = 'error',
+    suggestion?: ArgumentSuggestion,
+  ): void {
     if (site)
       this.diagnostics.push({
         site: this.interp ? this.interp.userSite(site) : site,
         message,
         severity,
         code,
+        ...(suggestion ? { suggestion } : {}),
       });
     if (severity === 'error') this.stopIfCertain(message);
   }

@@ -9,7 +9,8 @@ import * as ops from '../core/tensor/ops';
 import { einopsShape, einsumShape } from './einops';
 import type { DimRule, Outcome, PyValue } from '../core/arithmetic/types';
 import type { Interpreter } from './interpreter';
-import type { Library } from './library';
+import { layerAttribute } from './layers';
+import type { ArgumentSuggestion, Library } from './library';
 import {
   type CallArguments,
   type Dim,
@@ -174,12 +175,60 @@ function result(
   library: Library,
   site: CallArguments['site'],
   what: string,
+  suggestion?: ArgumentSuggestion,
 ): Value {
   if (outcome.ok) return tensor([...outcome.value], framework);
   // The core refuses what unknown sizes leave open ("squeeze(3) cannot tell whether …"): that is not an error
   // of the model, only the end of what is known.
-  if (!/cannot tell/.test(outcome.error)) library.report(site, `${what}: ${outcome.error}`, 'tensor-op');
+  if (!/cannot tell/.test(outcome.error)) {
+    const advice = suggestion ? ` ${suggestion.title} makes it fit.` : '';
+    library.report(site, `${what}: ${outcome.error}${advice}`, 'tensor-op', 'error', suggestion);
+  }
   return tensor(null, framework);
+}
+
+/**
+ * A skip concat that fails only because a transposed conv's output is a little short (the U-Net at odd sizes):
+ * when raising that layer's output_padding by the missing amount makes every spatial size match, and the new
+ * output_padding stays below the stride (PyTorch's rule), that is the fix.
+ */
+function outputPaddingSuggestion(parts: readonly TensorValue[], dim: number): ArgumentSuggestion | undefined {
+  if (parts.length !== 2 || parts.some((p) => !p.shape || p.shape.some((d) => d === null))) return undefined;
+  for (const [index, part] of parts.entries()) {
+    const other = parts[1 - index]!;
+    const layer = part.producer;
+    if (!layer || layer.framework !== 'torch' || !/^ConvTranspose[123]d$/.test(layer.frameworkClass))
+      continue;
+    const shape = part.shape as number[];
+    const target = other.shape as number[];
+    if (shape.length !== target.length) continue;
+    const rank = Number(layer.frameworkClass.slice(-2, -1));
+    const axis = dim < 0 ? dim + shape.length : dim;
+    const missing = shape.map((size, i) => (i === axis ? 0 : target[i]! - size));
+    if (missing.slice(0, shape.length - rank).some((m) => m !== 0)) continue;
+    const spatialMissing = missing.slice(shape.length - rank);
+    if (spatialMissing.every((m) => m === 0) || spatialMissing.some((m) => m < 0)) continue;
+    const perDim = (value: Value): number[] | undefined => {
+      if (value.kind === 'int') return spatialMissing.map(() => value.value);
+      const list = itemsOf(value)?.map(intOf);
+      return list && list.length === rank && list.every((n) => n !== undefined)
+        ? (list as number[])
+        : undefined;
+    };
+    const paddings = perDim(layerAttribute(layer, 'output_padding'));
+    const strides = perDim(layerAttribute(layer, 'stride'));
+    if (!paddings || !strides) continue;
+    const wanted = paddings.map((p, i) => p + spatialMissing[i]!);
+    if (wanted.some((p, i) => p >= strides[i]!)) continue;
+    const value = wanted.every((p) => p === wanted[0]) ? String(wanted[0]) : `(${wanted.join(', ')})`;
+    return {
+      layer: layer.site,
+      param: 'output_padding',
+      value,
+      title: `Set output_padding=${value} on the ConvTranspose${rank}d`,
+    };
+  }
+  return undefined;
 }
 
 /** Calls a library function (`torch.cat`, `F.interpolate`, `jnp.ones`) on interpreter values. */
@@ -330,12 +379,15 @@ function tensorMethod(
       if (!shapes) return tensor(null, framework);
       const parts = (library.iterate(list, interp) ?? []) as TensorValue[];
       const frameworkOfList = parts[0]?.framework ?? framework;
+      const catOutcome = ops.cat(shapes, dim);
+      const suggestion = catOutcome.ok ? undefined : outputPaddingSuggestion(parts, dim);
       const joined = result(
-        ops.cat(shapes, dim),
+        catOutcome,
         frameworkOfList,
         library,
         site,
         `torch.cat along dim ${dim}`,
+        suggestion,
       );
       // A skip concat sees what its deepest input saw: the receptive field follows the longest path.
       const history = parts.map((part) => part.history).reduce((a, b) => joinHistory(a, b));

@@ -45,6 +45,8 @@ export type Value =
        * are computed from it.
        */
       readonly history?: readonly (readonly DimRule[])[];
+      /** The layer whose call produced this tensor, when it came straight out of one. */
+      readonly producer?: LayerValue;
     }
   /** A tensor's `.shape` / `.size()`: a tuple of dims that may be unknown. */
   | { readonly kind: 'namespace'; readonly path: string }

@@ -76,3 +76,53 @@ describe('editor analysis of a model file', () => {
     assert.equal(analysis.layers[1]!.receptiveField, null);
   });
 });
+
+describe('quick fix for a skip connection a transposed conv misses by one', () => {
+  // A 2×2 max pool takes 9 to 4; ConvTranspose2d(k=2, s=2) gives (4 − 1)·2 + 2 = 8, one short of the skip's 9
+  // (PyTorch docs' formulas). output_padding=1 (< stride 2) gives 9.
+  const UP = `import torch
+import torch.nn as nn
+
+class Up(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.MaxPool2d(2)
+        self.up = nn.ConvTranspose2d(4, 4, kernel_size=2, stride=2)
+
+    def forward(self, x):
+        return torch.cat([x, self.up(self.pool(x))], dim=1)
+
+Up()(torch.randn(1, 4, 9, 9))
+`;
+
+  it('offers output_padding=1 on the ConvTranspose2d, added as a keyword', () => {
+    const file = new SourceFile('up.py', UP);
+    const analysis = analyzeDocument(file);
+    const mismatch = analysis.diagnostics.find((d) => d.message.includes('cat'));
+    assert.ok(mismatch?.fix, JSON.stringify(analysis.diagnostics));
+    assert.match(mismatch.message, /Set output_padding=1 on the ConvTranspose2d makes it fit/);
+    const fixed =
+      file.text.slice(0, mismatch.fix.from) + mismatch.fix.newText + file.text.slice(mismatch.fix.to);
+    assert.match(fixed, /nn\.ConvTranspose2d\(4, 4, kernel_size=2, stride=2, output_padding=1\)/);
+    // The fixed model goes through without errors.
+    const after = analyzeDocument(new SourceFile('up.py', fixed));
+    assert.deepEqual(
+      after.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
+  });
+
+  it('offers nothing when output_padding cannot reach the size (it must stay below the stride)', () => {
+    const file = new SourceFile(
+      'up.py',
+      UP.replace('torch.randn(1, 4, 9, 9)', 'torch.randn(1, 4, 7, 7)').replace(
+        'MaxPool2d(2)',
+        'MaxPool2d(3)',
+      ),
+    );
+    const analysis = analyzeDocument(file);
+    const mismatch = analysis.diagnostics.find((d) => d.message.includes('cat'));
+    assert.ok(mismatch, JSON.stringify(analysis.diagnostics));
+    assert.equal(mismatch.fix, undefined);
+  });
+});
