@@ -32,6 +32,10 @@ const targets = [
   createConfig('src/renderer/markdownCell.ts', 'dist/markdownCell.js', 'browser', 'esm'),
   // ```conv-lens blocks in the Markdown preview: a classic script the preview loads (src/renderer/markdownPreview.ts).
   createConfig('src/renderer/markdownPreview.ts', 'dist/markdownPreview.js', 'browser', 'iife'),
+  // The preview panel's page, a classic script under the panel's CSP (src/webview/preview/main.ts), and its CPU
+  // engine's Web Worker (src/webview/preview/worker.ts), which the page starts from a blob: URL.
+  createConfig('src/webview/preview/main.ts', 'dist/preview.js', 'browser', 'iife'),
+  createConfig('src/webview/preview/worker.ts', 'dist/previewWorker.js', 'browser', 'iife'),
   // `webgpu` (Dawn's native bindings, ESM) stays external: `convlens compute --engine webgpu` imports it at
   // run time, only when asked for (src/cli/webgpuNode.ts).
   createConfig('src/cli/main.ts', 'dist/cli.js', 'node', 'cjs', {

@@ -29,7 +29,8 @@ function setting<T>(name: string, fallback: T, scope?: vscode.Uri): T {
   return vscode.workspace.getConfiguration('convLens', scope).get<T>(name, fallback);
 }
 
-export function registerShapeEditor(context: vscode.ExtensionContext): void {
+/** Registers the editor features; returns the analysis service, which the preview panel reads layers from. */
+export function registerShapeEditor(context: vscode.ExtensionContext): AnalysisService {
   const log = vscode.window.createOutputChannel('Conv Lens', { log: true });
   const warnedSettings = new Set<string>();
   const service = new AnalysisService(
@@ -127,6 +128,7 @@ export function registerShapeEditor(context: vscode.ExtensionContext): void {
   );
 
   for (const document of vscode.workspace.textDocuments) service.schedule(document, 0);
+  return service;
 }
 
 /** `convLens.inputShapes`: class name → input shape; entries that are not lists of sizes are skipped, once said. */
@@ -185,8 +187,18 @@ function hoverAt(
   const layer = innermost(analysis.layers, offset);
   if (layer) {
     const markdown = layerHoverMarkdown(layer, analysis.problems);
-    if (markdown)
-      return new vscode.Hover(new vscode.MarkdownString(markdown), rangeOf(document, layer.from, layer.to));
+    if (markdown) {
+      const hover = new vscode.MarkdownString(markdown);
+      // Convolutions get a link that opens the preview panel on this layer (src/extension/previewPanel.ts).
+      if (/conv/i.test(layer.qualifiedName ?? layer.className)) {
+        const args = encodeURIComponent(
+          JSON.stringify([{ uri: document.uri.toString(), offset: layer.from }]),
+        );
+        hover.appendMarkdown(`\n\n[Preview this layer](command:convLens.openPreview?${args})`);
+        hover.isTrusted = { enabledCommands: ['convLens.openPreview'] };
+      }
+      return new vscode.Hover(hover, rangeOf(document, layer.from, layer.to));
+    }
   }
   // A forward line: the call under the cursor, or every layer call of the statement the cursor is on.
   const call = innermost(analysis.calls, offset);

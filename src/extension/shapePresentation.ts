@@ -87,12 +87,14 @@ export function layerHoverMarkdown(layer: EditorLayer, problems: readonly string
 
 function applicationTable(applications: EditorLayer['applications']): string {
   const withMacs = applications.some((application) => application.macs !== null && application.macs > 0);
-  const header = withMacs ? '| input | output | MACs | input from |' : '| input | output | input from |';
-  const rule = withMacs ? '| :-- | :-- | --: | :-- |' : '| :-- | :-- | :-- |';
+  // The source goes before MACs: hover tables have no cell padding, and a right-aligned number next to text
+  // runs into it.
+  const header = withMacs ? '| input | output | input from | MACs |' : '| input | output | input from |';
+  const rule = withMacs ? '| :-- | :-- | :-- | --: |' : '| :-- | :-- | :-- |';
   const rows = applications.slice(0, MAX_ROWS).map((application) => {
     const cells = [`\`${formatDims(application.input)}\``, `\`${formatDims(application.output)}\``];
-    if (withMacs) cells.push(application.macs !== null ? formatMacs(application.macs) : '');
     cells.push(cell(application.source));
+    if (withMacs) cells.push(application.macs !== null ? formatMacs(application.macs) : '');
     return `| ${cells.join(' | ')} |`;
   });
   const more =

@@ -217,7 +217,7 @@ describe('shape presentation', () => {
     assert.ok(markdown.includes('`H_out = H_in + 3` · `W_out = W_in + 3`'), markdown);
     assert.ok(markdown.includes('weight `(100, 512, 4, 4)` · 819,200 parameters'), markdown);
     assert.ok(
-      markdown.includes('| `(16, 100, 1, 1)` | `(16, 512, 4, 4)` | 13.1 M | an example call in this file |'),
+      markdown.includes('| `(16, 100, 1, 1)` | `(16, 512, 4, 4)` | an example call in this file | 13.1 M |'),
       markdown,
     );
   });

@@ -1,0 +1,310 @@
+/**
+ * The one protocol of the preview panel: the messages between the extension host (src/extension/previewPanel.ts)
+ * and the panel's page (src/webview/preview/main.ts), and between the page and its CPU worker
+ * (src/webview/preview/worker.ts). Every side imports this file, so it holds no DOM, node or vscode types.
+ * Whatever arrives from the other side is untrusted: each receiver reads it through the checks below
+ * (`isHostToPanel`, `isPanelToHost`, `isWorkerRequest`, `isWorkerReply`), never by casting.
+ */
+
+/** The preview works on 2-D maps; 1-D layers run along the rows (height 1). */
+export type PreviewOp = 'conv' | 'conv_transpose';
+export type Pair = readonly [number, number];
+
+/** One layer of the preview's stack, in PyTorch's terms (what the user wrote, whatever the framework). */
+export interface PreviewLayer {
+  readonly op: PreviewOp;
+  /** kernel_size [height, width]. */
+  readonly kernel: Pair;
+  readonly stride: Pair;
+  /** Padding on both sides of each dimension (for transposed convs: the crop on both sides). */
+  readonly padding: Pair;
+  readonly dilation: Pair;
+  /** Transposed convs only: extra size at the end of each dimension (zeros for plain convs). */
+  readonly outputPadding: Pair;
+  /** Output channels of the layer in the model; the preview shows at most MAX_PREVIEW_CHANNELS of them. */
+  readonly outChannels: number;
+  /** Where the layer came from, for the panel's title: `nn.ConvTranspose2d (dcgan.py:26)`, or `custom`. */
+  readonly label: string;
+}
+
+export type EngineSetting = 'auto' | 'webgpu' | 'cpu';
+export type EngineKind = 'cpu' | 'webgpu';
+export const ENGINE_SETTINGS: readonly EngineSetting[] = ['auto', 'webgpu', 'cpu'];
+
+export const PATTERNS = ['checkerboard', 'impulse', 'gradient', 'text', 'rings', 'shapes'] as const;
+/** Generated inputs: four test patterns and two built-in sample images (drawn procedurally, RGB). */
+export type PatternName = (typeof PATTERNS)[number];
+
+export const KERNEL_PRESETS = [
+  'identity',
+  'box',
+  'gaussian',
+  'sobel-x',
+  'sobel-y',
+  'laplacian',
+  'bilinear',
+  'random',
+] as const;
+export type KernelPreset = (typeof KERNEL_PRESETS)[number];
+
+/** Limits on what a message may ask for, so a bad message can never make the page allocate without bound. */
+export const MAX_PREVIEW_SIZE = 256;
+export const MAX_PREVIEW_KERNEL = 15;
+export const MAX_PREVIEW_CHANNELS = 8;
+export const MAX_PREVIEW_STACK = 3;
+export const MAX_SETTING = 64;
+
+/** The input a run uses: a generated pattern of `size`×`size` pixels. */
+export interface PreviewInput {
+  readonly pattern: PatternName;
+  readonly size: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Host → panel
+// ---------------------------------------------------------------------------------------------------------
+
+/** Sent from the host to the panel once it said `ready`, and again whenever the user previews another layer. */
+export interface InitMessage {
+  readonly type: 'init';
+  /** The layer to preview; null opens the panel with a default 3×3 conv. */
+  readonly layer: PreviewLayer | null;
+  /** convLens.preview.engine. */
+  readonly engine: EngineSetting;
+  /** What the host could not read from the source and filled in (shown under the title). */
+  readonly notes: readonly string[];
+}
+
+/**
+ * Sent from the host to the panel to run the current stack now and answer with a `result` carrying `id`
+ * (tests and commands use it). Every field is optional: absent ones keep what the panel shows.
+ */
+export interface RunMessage {
+  readonly type: 'run';
+  readonly id: number;
+  readonly engine?: EngineKind;
+  readonly input?: PreviewInput;
+  readonly preset?: KernelPreset;
+  readonly seed?: number;
+  /** Whether the result carries the output values (a test compares them; the UI never needs them). */
+  readonly includeValues?: boolean;
+}
+
+export type HostToPanel = InitMessage | RunMessage;
+
+// ---------------------------------------------------------------------------------------------------------
+// Panel → host
+// ---------------------------------------------------------------------------------------------------------
+
+/** Sent from the panel to the host when its script has loaded and listens. */
+export interface ReadyMessage {
+  readonly type: 'ready';
+}
+
+/** Sent from the panel to the host after every run: what ran, where, how long, and the output's range. */
+export interface ResultMessage {
+  readonly type: 'result';
+  /** The `run` request it answers, or null for a run the user started. */
+  readonly id: number | null;
+  readonly engine: EngineKind;
+  /** In words, as the badge shows it (`CPU (WebAssembly SIMD, float32) in a worker`). */
+  readonly engineLabel: string;
+  readonly milliseconds: number;
+  readonly layers: readonly PreviewLayer[];
+  readonly inputShape: readonly number[];
+  /** The shape after each layer of the stack, [N, C, H, W]. */
+  readonly outputShapes: readonly (readonly number[])[];
+  readonly min: number;
+  readonly max: number;
+  /** The last stage's output, row-major, when the request asked for it. */
+  readonly values?: readonly number[];
+}
+
+/** Sent from the panel to the host when a run failed (a layer the input cannot take, an engine error). */
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly id: number | null;
+  readonly message: string;
+}
+
+export type PanelToHost = ReadyMessage | ResultMessage | ErrorMessage;
+
+// ---------------------------------------------------------------------------------------------------------
+// Panel ↔ CPU worker (inside the page)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Sent from the page to the worker: one convolution problem (the fields of the engine's ConvProblem). */
+export interface WorkerRequest {
+  readonly type: 'convolve';
+  readonly id: number;
+  readonly op: PreviewOp;
+  readonly x: Float32Array;
+  readonly xShape: readonly number[];
+  readonly w: Float32Array;
+  readonly wShape: readonly number[];
+  readonly stride: readonly number[];
+  readonly padBegin: readonly number[];
+  readonly padEnd: readonly number[];
+  readonly dilation: readonly number[];
+  readonly outputPadding: readonly number[];
+}
+
+/** Sent from the worker to the page: the answer to one request. */
+export type WorkerReply =
+  | {
+      readonly type: 'done';
+      readonly id: number;
+      readonly y: Float32Array;
+      readonly yShape: readonly number[];
+      readonly engine: string;
+      readonly milliseconds: number;
+    }
+  | { readonly type: 'failed'; readonly id: number; readonly error: string };
+
+// ---------------------------------------------------------------------------------------------------------
+// Checks
+// ---------------------------------------------------------------------------------------------------------
+
+type Fields = Record<string, unknown>;
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isInt(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isPair(value: unknown, min: number, max: number): value is Pair {
+  return Array.isArray(value) && value.length === 2 && value.every((v) => isInt(v, min, max));
+}
+
+function isOneOf<T extends string>(value: unknown, options: readonly T[]): value is T {
+  return typeof value === 'string' && (options as readonly string[]).includes(value);
+}
+
+function isShape(value: unknown): value is number[] {
+  return (
+    Array.isArray(value) && value.length >= 1 && value.length <= 5 && value.every((v) => isInt(v, 0, 2 ** 31))
+  );
+}
+
+function isShortText(value: unknown, max = 500): value is string {
+  return typeof value === 'string' && value.length <= max;
+}
+
+export function isPreviewLayer(value: unknown): value is PreviewLayer {
+  return (
+    isObject(value) &&
+    isOneOf(value['op'], ['conv', 'conv_transpose'] as const) &&
+    isPair(value['kernel'], 1, MAX_PREVIEW_KERNEL) &&
+    isPair(value['stride'], 1, MAX_SETTING) &&
+    isPair(value['padding'], 0, MAX_SETTING) &&
+    isPair(value['dilation'], 1, MAX_SETTING) &&
+    isPair(value['outputPadding'], 0, MAX_SETTING) &&
+    isInt(value['outChannels'], 1, 1 << 20) &&
+    isShortText(value['label'])
+  );
+}
+
+function isPreviewInput(value: unknown): value is PreviewInput {
+  return isObject(value) && isOneOf(value['pattern'], PATTERNS) && isInt(value['size'], 1, MAX_PREVIEW_SIZE);
+}
+
+/** Whether a message the panel received is one the host sends. */
+export function isHostToPanel(value: unknown): value is HostToPanel {
+  if (!isObject(value)) return false;
+  switch (value['type']) {
+    case 'init':
+      return (
+        (value['layer'] === null || isPreviewLayer(value['layer'])) &&
+        isOneOf(value['engine'], ENGINE_SETTINGS) &&
+        Array.isArray(value['notes']) &&
+        value['notes'].length <= 20 &&
+        value['notes'].every((note) => isShortText(note))
+      );
+    case 'run':
+      return (
+        isInt(value['id'], 0, Number.MAX_SAFE_INTEGER) &&
+        (value['engine'] === undefined || isOneOf(value['engine'], ['cpu', 'webgpu'] as const)) &&
+        (value['input'] === undefined || isPreviewInput(value['input'])) &&
+        (value['preset'] === undefined || isOneOf(value['preset'], KERNEL_PRESETS)) &&
+        (value['seed'] === undefined || isInt(value['seed'], 0, 2 ** 32 - 1)) &&
+        (value['includeValues'] === undefined || typeof value['includeValues'] === 'boolean')
+      );
+    default:
+      return false;
+  }
+}
+
+/** Whether a message the host received is one the panel sends. */
+export function isPanelToHost(value: unknown): value is PanelToHost {
+  if (!isObject(value)) return false;
+  const id = value['id'];
+  const isId = id === null || isInt(id, 0, Number.MAX_SAFE_INTEGER);
+  switch (value['type']) {
+    case 'ready':
+      return true;
+    case 'error':
+      return isId && isShortText(value['message'], 2000);
+    case 'result': {
+      const values = value['values'];
+      return (
+        isId &&
+        isOneOf(value['engine'], ['cpu', 'webgpu'] as const) &&
+        isShortText(value['engineLabel']) &&
+        typeof value['milliseconds'] === 'number' &&
+        Number.isFinite(value['milliseconds']) &&
+        Array.isArray(value['layers']) &&
+        value['layers'].length <= MAX_PREVIEW_STACK &&
+        value['layers'].every(isPreviewLayer) &&
+        isShape(value['inputShape']) &&
+        Array.isArray(value['outputShapes']) &&
+        value['outputShapes'].length <= MAX_PREVIEW_STACK &&
+        value['outputShapes'].every(isShape) &&
+        typeof value['min'] === 'number' &&
+        typeof value['max'] === 'number' &&
+        (values === undefined ||
+          (Array.isArray(values) && values.length <= 1 << 22 && values.every((v) => typeof v === 'number')))
+      );
+    }
+    default:
+      return false;
+  }
+}
+
+function isSettingList(value: unknown, min: number): value is number[] {
+  return Array.isArray(value) && value.length <= 3 && value.every((v) => isInt(v, min, 1 << 20));
+}
+
+/** Whether a message the worker received is a request the page sends. */
+export function isWorkerRequest(value: unknown): value is WorkerRequest {
+  return (
+    isObject(value) &&
+    value['type'] === 'convolve' &&
+    isInt(value['id'], 0, Number.MAX_SAFE_INTEGER) &&
+    isOneOf(value['op'], ['conv', 'conv_transpose'] as const) &&
+    value['x'] instanceof Float32Array &&
+    value['w'] instanceof Float32Array &&
+    isShape(value['xShape']) &&
+    isShape(value['wShape']) &&
+    isSettingList(value['stride'], 1) &&
+    isSettingList(value['padBegin'], 0) &&
+    isSettingList(value['padEnd'], 0) &&
+    isSettingList(value['dilation'], 1) &&
+    isSettingList(value['outputPadding'], 0)
+  );
+}
+
+/** Whether a message the page received from its worker is a reply. */
+export function isWorkerReply(value: unknown): value is WorkerReply {
+  if (!isObject(value) || !isInt(value['id'], 0, Number.MAX_SAFE_INTEGER)) return false;
+  if (value['type'] === 'failed') return isShortText(value['error'], 2000);
+  return (
+    value['type'] === 'done' &&
+    value['y'] instanceof Float32Array &&
+    isShape(value['yShape']) &&
+    isShortText(value['engine']) &&
+    typeof value['milliseconds'] === 'number'
+  );
+}

@@ -1,0 +1,216 @@
+/**
+ * The preview's pure parts: reading a layer from its constructor call, kernel presets, the hover's input window,
+ * overlap counts, the round trip's output_padding, and the protocol checks both sides apply.
+ */
+import * as assert from 'node:assert/strict';
+import { previewLayerFromSite, splitArguments } from '../../src/extension/previewLayer';
+import { isHostToPanel, isPanelToHost, type PreviewLayer } from '../../src/protocol/preview';
+import { bilinear1d, layerWeights, parseCustomFilter, presetFilter } from '../../src/webview/preview/kernels';
+import { generatePattern } from '../../src/webview/preview/patterns';
+import {
+  interiorOverlap,
+  mirrorLayer,
+  overlapCounts,
+  sourceCells,
+  stackShapes,
+} from '../../src/webview/preview/stack';
+
+const torchSite = (className: string, weightShape: number[] | null) => ({
+  className,
+  qualifiedName: `torch.nn.${className}`,
+  weightShape,
+  framework: 'torch' as const,
+  callee: `nn.${className}`,
+});
+
+const CONV: PreviewLayer = {
+  op: 'conv',
+  kernel: [3, 3],
+  stride: [2, 2],
+  padding: [1, 1],
+  dilation: [1, 1],
+  outputPadding: [0, 0],
+  outChannels: 4,
+  label: 'conv',
+};
+
+describe('preview: layer from the editor', () => {
+  it('splits arguments at top-level commas only', () => {
+    assert.deepEqual(splitArguments("nn.Conv2d(a, (1, 2), k=[3, 4], s='x,y')"), [
+      'a',
+      '(1, 2)',
+      'k=[3, 4]',
+      "s='x,y'",
+    ]);
+  });
+
+  it('reads DCGAN’s transposed conv: literals from the call, channels from the weight shape', () => {
+    const { layer, notes } = previewLayerFromSite(
+      torchSite('ConvTranspose2d', [512, 256, 4, 4]),
+      'nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False)',
+      'dcgan.py:26',
+    );
+    assert.deepEqual(notes, []);
+    assert.deepEqual(layer, {
+      op: 'conv_transpose',
+      kernel: [4, 4],
+      stride: [2, 2],
+      padding: [1, 1],
+      dilation: [1, 1],
+      outputPadding: [0, 0],
+      outChannels: 256,
+      label: 'nn.ConvTranspose2d (dcgan.py:26)',
+    });
+  });
+
+  it('reads keywords and tuples, and says what it could not read', () => {
+    const { layer, notes } = previewLayerFromSite(
+      torchSite('Conv2d', null),
+      'nn.Conv2d(3, 8, kernel_size=(3, 5), stride=s, padding=(1, 2), dilation=2)',
+      'x.py:1',
+    );
+    assert.deepEqual(layer?.kernel, [3, 5]);
+    assert.deepEqual(layer?.padding, [1, 2]);
+    assert.deepEqual(layer?.dilation, [2, 2]);
+    assert.deepEqual(layer?.stride, [1, 1]);
+    assert.equal(layer?.outChannels, 8);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0]!, /stride is an expression the preview cannot read; it uses 1/);
+  });
+
+  it('shows a 1-D layer along the rows and refuses a non-convolution', () => {
+    const { layer } = previewLayerFromSite(
+      torchSite('Conv1d', [4, 2, 5]),
+      'nn.Conv1d(2, 4, 5, stride=2, padding=2)',
+      'a.py:1',
+    );
+    assert.deepEqual(
+      [layer?.kernel, layer?.stride, layer?.padding],
+      [
+        [1, 5],
+        [1, 2],
+        [0, 2],
+      ],
+    );
+    const linear = previewLayerFromSite(torchSite('Linear', null), 'nn.Linear(3, 4)', 'a.py:2');
+    assert.equal(linear.layer, null);
+    assert.match(linear.notes[0]!, /not a convolution/);
+  });
+});
+
+describe('preview: kernels and patterns', () => {
+  it('has the classic 3×3 filters and the bilinear-upsampling kernel', () => {
+    assert.deepEqual([...presetFilter('sobel-x', 3, 3).data], [-1, 0, 1, -2, 0, 2, -1, 0, 1]);
+    assert.deepEqual([...presetFilter('laplacian', 3, 3).data], [0, 1, 0, 1, -4, 1, 0, 1, 0]);
+    assert.deepEqual(bilinear1d(4), [0.25, 0.75, 0.75, 0.25]);
+    assert.deepEqual(bilinear1d(3), [0.5, 1, 0.5]);
+    const gaussian = presetFilter('gaussian', 5, 5).data.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(gaussian - 1) < 1e-6);
+    assert.deepEqual([...presetFilter('random', 2, 2, 9).data], [...presetFilter('random', 2, 2, 9).data]);
+  });
+
+  it('filters each channel on its own with a preset, and mixes channels with random', () => {
+    const diagonal = layerWeights(CONV, 3, 'identity', 1);
+    assert.deepEqual(diagonal.wShape, [3, 3, 3, 3]);
+    assert.equal(diagonal.w[4], 1); // output 0, input 0, centre tap
+    assert.equal(diagonal.w[9 + 4], 0); // output 0, input 1
+    const random = layerWeights({ ...CONV, op: 'conv_transpose', outChannels: 100 }, 2, 'random', 1);
+    assert.deepEqual(random.wShape, [2, 8, 3, 3]);
+  });
+
+  it('reads a custom kernel and explains a wrong one', () => {
+    const parsed = parseCustomFilter('1 2 3\n4,5,6\n7 8 9', 3, 3);
+    assert.ok(parsed.ok);
+    const wrong = parseCustomFilter('1 2\n3 4', 3, 3);
+    assert.ok(!wrong.ok);
+    assert.match(wrong.error, /must be 3 rows of 3 numbers .* not 2 rows of 2, 2 numbers/);
+  });
+
+  it('generates patterns of the asked size with values in [0, 1]', () => {
+    for (const pattern of ['checkerboard', 'impulse', 'gradient', 'text', 'rings', 'shapes'] as const) {
+      const image = generatePattern(pattern, 20);
+      assert.equal(image.data.length, image.channels * 400);
+      assert.ok(
+        image.data.every((v) => v >= 0 && v <= 1),
+        pattern,
+      );
+      assert.ok(
+        image.data.some((v) => v > 0),
+        `${pattern} is blank`,
+      );
+    }
+  });
+});
+
+describe('preview: windows, overlaps, round trips', () => {
+  it('names the input cells an output cell reads', () => {
+    assert.deepEqual(sourceCells(CONV, [8, 8], 0, 0), [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
+    // A transposed conv k 4 s 2 p 1: output 2 gets input 1 (tap 1) and input 0 (tap 3).
+    const up: PreviewLayer = { ...CONV, op: 'conv_transpose', kernel: [4, 4] };
+    assert.deepEqual(sourceCells(up, [4, 4], 2, 2), [
+      [1, 1],
+      [1, 0],
+      [0, 1],
+      [0, 0],
+    ]);
+  });
+
+  it('counts overlapping taps: even for k 4 s 2, a checkerboard for k 3 s 2', () => {
+    const even: PreviewLayer = { ...CONV, op: 'conv_transpose', kernel: [4, 4] };
+    assert.deepEqual(interiorOverlap(even), { least: 4, most: 4 });
+    assert.deepEqual(interiorOverlap({ ...CONV, op: 'conv_transpose' }), { least: 1, most: 4 });
+    const counts = overlapCounts({ ...CONV, op: 'conv_transpose' }, [4, 4], [7, 7]);
+    assert.deepEqual([...counts.slice(0, 7)], [1, 2, 1, 2, 1, 2, 1]);
+  });
+
+  it('picks the output_padding that brings a round trip back to the input size', () => {
+    const back = mirrorLayer(CONV, [8, 8], [16, 16]);
+    assert.equal(back.op, 'conv_transpose');
+    assert.deepEqual(back.outputPadding, [1, 1]);
+    const shapes = stackShapes([CONV, back], [1, 1, 16, 16], 'box');
+    assert.ok(shapes.ok);
+    assert.deepEqual(shapes.value, [
+      [1, 1, 8, 8],
+      [1, 1, 16, 16],
+    ]);
+    const bad = stackShapes([{ ...CONV, kernel: [15, 15], padding: [0, 0] }], [1, 1, 8, 8], 'box');
+    assert.ok(!bad.ok);
+    assert.match(bad.error, /^Layer 1 \(conv\): /);
+  });
+});
+
+describe('preview: protocol checks', () => {
+  it('accepts the messages each side sends and rejects anything else', () => {
+    assert.ok(isHostToPanel({ type: 'init', layer: CONV, engine: 'auto', notes: [] }));
+    assert.ok(isHostToPanel({ type: 'run', id: 1, engine: 'webgpu', input: { pattern: 'text', size: 32 } }));
+    assert.ok(
+      !isHostToPanel({ type: 'init', layer: { ...CONV, kernel: [99, 3] }, engine: 'auto', notes: [] }),
+    );
+    assert.ok(!isHostToPanel({ type: 'run', id: 1, input: { pattern: 'text', size: 100000 } }));
+    assert.ok(!isHostToPanel({ type: 'run', id: -1 }));
+    assert.ok(!isHostToPanel({ type: 'eval', code: 'x' }));
+    assert.ok(!isHostToPanel(null));
+    assert.ok(isPanelToHost({ type: 'ready' }));
+    assert.ok(isPanelToHost({ type: 'error', id: null, message: 'x' }));
+    const result = {
+      type: 'result',
+      id: 3,
+      engine: 'cpu',
+      engineLabel: 'CPU',
+      milliseconds: 1,
+      layers: [CONV],
+      inputShape: [1, 1, 8, 8],
+      outputShapes: [[1, 4, 4, 4]],
+      min: 0,
+      max: 1,
+    };
+    assert.ok(isPanelToHost(result));
+    assert.ok(!isPanelToHost({ ...result, engine: 'tpu' }));
+    assert.ok(!isPanelToHost({ ...result, values: ['1'] }));
+  });
+});

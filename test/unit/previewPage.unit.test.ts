@@ -1,0 +1,375 @@
+/// <reference lib="dom" />
+/**
+ * The preview panel's page in headless Chromium, against a harness that plays the extension host: the page is
+ * built the way esbuild.js builds dist/preview.js and dist/previewWorker.js and served from 127.0.0.1 under the
+ * panel's own CSP (nonce, 'wasm-unsafe-eval', worker-src blob:). The harness records what the page posts
+ * (acquireVsCodeApi) and sends it host messages (window.postMessage). Chromium runs with
+ * --enable-unsafe-webgpu, which gives WebGPU on SwiftShader, so both engines run; both must equal the CPU
+ * engine run here in node on the same problems. Screenshots go to .test-artifacts/preview/.
+ *
+ * Needs Debian's Chromium (`apt-get install chromium`) or $CONV_LENS_CHROMIUM.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as esbuild from 'esbuild';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { createCpuEngine } from '../../src/core/engine/cpu';
+import {
+  type HostToPanel,
+  isPanelToHost,
+  type PanelToHost,
+  type PreviewLayer,
+  type ResultMessage,
+} from '../../src/protocol/preview';
+import { generatePattern } from '../../src/webview/preview/patterns';
+import { runStack } from '../../src/webview/preview/stack';
+
+function repositoryRoot(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'conv-lens')
+      return dir;
+  }
+  return process.cwd();
+}
+
+const ROOT = repositoryRoot();
+const ARTIFACTS = path.join(ROOT, '.test-artifacts', 'preview');
+const NONCE = 'harness-nonce-0123456789';
+/** The panel's CSP (src/extension/previewPanel.ts), with 'self' where the webview has its resource origin. */
+const CSP = [
+  "default-src 'none'",
+  "img-src 'self' data:",
+  "style-src 'self'",
+  `script-src 'nonce-${NONCE}' 'wasm-unsafe-eval'`,
+  'worker-src blob:',
+  "connect-src 'self'",
+].join('; ');
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+const HARNESS = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<link rel="stylesheet" href="preview.css">
+<title>Conv Lens preview harness</title>
+</head>
+<body>
+<script nonce="${NONCE}">
+  // Stands in for VS Code's webview API: what the page posts is kept for the test to read.
+  window.__sent = [];
+  window.acquireVsCodeApi = () => ({ postMessage: (message) => window.__sent.push(message) });
+</script>
+<script type="application/json" id="conv-lens-preview-config">{"workerUrl": "./previewWorker.js"}</script>
+<script nonce="${NONCE}" src="preview.js"></script>
+</body>
+</html>`;
+
+/** DCGAN's second generator layer: nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False). */
+const DCGAN_LAYER: PreviewLayer = {
+  op: 'conv_transpose',
+  kernel: [4, 4],
+  stride: [2, 2],
+  padding: [1, 1],
+  dilation: [1, 1],
+  outputPadding: [0, 0],
+  outChannels: 256,
+  label: 'nn.ConvTranspose2d (dcgan.py:26)',
+};
+
+const CONV_LAYER: PreviewLayer = {
+  op: 'conv',
+  kernel: [3, 3],
+  stride: [2, 2],
+  padding: [1, 1],
+  dilation: [1, 1],
+  outputPadding: [0, 0],
+  outChannels: 5,
+  label: 'nn.Conv2d (test)',
+};
+
+type Window = { __sent: unknown[] };
+
+describe('preview panel page in headless Chromium', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+  let page: Page;
+  let server: http.Server;
+  let serveDir: string;
+  const pageErrors: string[] = [];
+  let nextId = 100;
+
+  async function send(message: HostToPanel | Record<string, unknown>): Promise<void> {
+    await page.evaluate((m) => window.postMessage(m, '*'), message);
+  }
+
+  async function sent(): Promise<PanelToHost[]> {
+    const all = await page.evaluate(() => (window as unknown as Window).__sent);
+    for (const message of all)
+      assert.ok(isPanelToHost(message), `Outside the protocol: ${JSON.stringify(message)}`);
+    return all as PanelToHost[];
+  }
+
+  /** Sends a `run` request and waits for its answer; fails on an error answer. */
+  async function run(fields: Record<string, unknown>): Promise<ResultMessage> {
+    const id = nextId++;
+    await send({ type: 'run', id, ...fields });
+    await page.waitForFunction(
+      (wanted) =>
+        (window as unknown as Window).__sent.some(
+          (m) =>
+            (m as { id?: number; type: string }).id === wanted && (m as { type: string }).type !== 'ready',
+        ),
+      id,
+      { timeout: 60_000 },
+    );
+    const answer = (await sent()).find((m) => m.type !== 'ready' && m.id === id)!;
+    if (answer.type === 'error') assert.fail(`The page answered run ${id} with an error: ${answer.message}`);
+    return answer as ResultMessage;
+  }
+
+  /** The same stack run here by the CPU engine, on the same generated input and weights. */
+  async function expected(
+    result: ResultMessage,
+    pattern: 'shapes' | 'checkerboard',
+    size: number,
+    seed: number,
+  ) {
+    const preset = 'random';
+    const outcome = await runStack(
+      createCpuEngine({ precision: 'float64' }).run,
+      result.layers,
+      generatePattern(pattern, size),
+      preset,
+      seed,
+    );
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.error);
+    return outcome.value.at(-1)!;
+  }
+
+  function assertClose(
+    actual: readonly number[],
+    wanted: Float32Array,
+    tolerance: number,
+    what: string,
+  ): void {
+    assert.equal(actual.length, wanted.length, `${what}: ${actual.length} values, expected ${wanted.length}`);
+    let worst = 0;
+    for (let i = 0; i < wanted.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - wanted[i]!));
+    assert.ok(worst <= tolerance, `${what}: largest difference ${worst} exceeds ${tolerance}`);
+  }
+
+  before(async () => {
+    const executable = process.env['CONV_LENS_CHROMIUM'] || '/usr/bin/chromium';
+    if (!fs.existsSync(executable)) {
+      throw new Error(
+        `Chromium is not at ${executable}. Install Debian's (apt-get install -y chromium) or set ` +
+          `CONV_LENS_CHROMIUM to a Chromium binary.`,
+      );
+    }
+    serveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conv-lens-preview-'));
+    for (const [entry, out] of [
+      ['src/webview/preview/main.ts', 'preview.js'],
+      ['src/webview/preview/worker.ts', 'previewWorker.js'],
+    ] as const) {
+      await esbuild.build({
+        entryPoints: [path.join(ROOT, entry)],
+        outfile: path.join(serveDir, out),
+        bundle: true,
+        platform: 'browser',
+        format: 'iife',
+        target: 'es2022',
+        logLevel: 'error',
+      });
+    }
+    fs.copyFileSync(path.join(ROOT, 'media/preview.css'), path.join(serveDir, 'preview.css'));
+    fs.writeFileSync(path.join(serveDir, 'index.html'), HARNESS);
+    const types: Record<string, string> = {
+      '.js': 'text/javascript',
+      '.css': 'text/css',
+      '.html': 'text/html',
+    };
+    server = http.createServer((request, response) => {
+      const url = (request.url ?? '/').split('?')[0]!;
+      const name = url === '/' ? 'index.html' : path.basename(url);
+      const file = path.join(serveDir, name);
+      if (!fs.existsSync(file)) {
+        // The browser asks for a favicon on its own; that is not the page's doing.
+        response.writeHead(name === 'favicon.ico' ? 204 : 404).end();
+        return;
+      }
+      response
+        .writeHead(200, {
+          'content-type': `${types[path.extname(name)] ?? 'application/octet-stream'}; charset=utf-8`,
+          'content-security-policy': CSP,
+        })
+        .end(fs.readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await chromium.launch({ executablePath: executable, headless: true, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.waitForFunction(() =>
+      (window as unknown as Window).__sent.some((m) => (m as { type: string }).type === 'ready'),
+    );
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    if (serveDir) fs.rmSync(serveDir, { recursive: true, force: true });
+  });
+
+  it('renders a layer from the host with the default run on the automatic engine, with badge and heatmaps', async () => {
+    await send({ type: 'init', layer: DCGAN_LAYER, engine: 'auto', notes: ['a note from the host'] });
+    await page.waitForFunction(() => document.body.dataset['state'] === 'done');
+    const title = await page.textContent('h1');
+    assert.ok(title?.includes('nn.ConvTranspose2d (dcgan.py:26)'), `title: ${title}`);
+    assert.ok((await page.textContent('.notes'))?.includes('a note from the host'));
+    const badge = (await page.textContent('[data-testid=badge]')) ?? '';
+    assert.match(badge, /(WebGPU|CPU).* ms/);
+    // Input (3 channels of the `shapes` sample), output (3 channels: the bilinear preset filters each channel),
+    // and the overlap count of the transposed conv.
+    assert.equal(await page.locator('[data-testid=figure-input] canvas.map').count(), 3);
+    assert.equal(await page.locator('[data-testid=figure-stage-0] canvas.map').count(), 3);
+    assert.equal(await page.locator('[data-testid=figure-overlap-0] canvas.map').count(), 1);
+    const result = (await sent()).find((m): m is ResultMessage => m.type === 'result' && m.id === null);
+    assert.ok(result, 'no result message for the run the init started');
+    assert.deepEqual(result.inputShape, [1, 3, 16, 16]);
+    assert.deepEqual(result.outputShapes, [[1, 3, 32, 32]]);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-dcgan-auto.png'), fullPage: true });
+  });
+
+  it('computes on the CPU engine in a worker, equal to the CPU engine run directly', async () => {
+    await send({ type: 'init', layer: CONV_LAYER, engine: 'cpu', notes: [] });
+    const result = await run({
+      engine: 'cpu',
+      input: { pattern: 'shapes', size: 24 },
+      preset: 'random',
+      seed: 7,
+      includeValues: true,
+    });
+    assert.equal(result.engine, 'cpu');
+    assert.match(result.engineLabel, /CPU .*in a worker/);
+    assert.deepEqual(result.outputShapes, [[1, 5, 12, 12]]);
+    const wanted = await expected(result, 'shapes', 24, 7);
+    assertClose(result.values!, wanted.y, 1e-5, 'CPU worker vs CPU engine');
+    assert.match((await page.textContent('[data-testid=badge]')) ?? '', /CPU/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-conv-cpu.png'), fullPage: true });
+  });
+
+  it('computes on WebGPU (SwiftShader), equal to the CPU engine', async () => {
+    const result = await run({
+      engine: 'webgpu',
+      input: { pattern: 'shapes', size: 24 },
+      preset: 'random',
+      seed: 7,
+      includeValues: true,
+    });
+    assert.equal(result.engine, 'webgpu');
+    assert.match(result.engineLabel, /WebGPU/);
+    const wanted = await expected(result, 'shapes', 24, 7);
+    assertClose(result.values!, wanted.y, 1e-4, 'WebGPU vs CPU engine');
+    assert.match((await page.textContent('[data-testid=badge]')) ?? '', /WebGPU/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-conv-webgpu.png'), fullPage: true });
+  });
+
+  it('runs a transposed conv on both engines with the same result', async () => {
+    await send({ type: 'init', layer: DCGAN_LAYER, engine: 'auto', notes: [] });
+    const cpu = await run({
+      engine: 'cpu',
+      input: { pattern: 'checkerboard', size: 16 },
+      preset: 'random',
+      seed: 3,
+      includeValues: true,
+    });
+    const gpu = await run({
+      engine: 'webgpu',
+      input: { pattern: 'checkerboard', size: 16 },
+      preset: 'random',
+      seed: 3,
+      includeValues: true,
+    });
+    const wanted = await expected(cpu, 'checkerboard', 16, 3);
+    assert.deepEqual(cpu.outputShapes, [[1, 8, 32, 32]]);
+    assertClose(cpu.values!, wanted.y, 1e-5, 'CPU worker vs CPU engine (transposed)');
+    assertClose(gpu.values!, wanted.y, 1e-4, 'WebGPU vs CPU engine (transposed)');
+  });
+
+  it('shows the value and highlights its input window on hover', async () => {
+    await send({ type: 'init', layer: CONV_LAYER, engine: 'cpu', notes: [] });
+    await run({ engine: 'cpu', input: { pattern: 'checkerboard', size: 16 }, preset: 'box' });
+    const canvas = page.locator('[data-testid=figure-stage-0] canvas.map').first();
+    const box = (await canvas.boundingBox())!;
+    // Output cell (row 2, column 3) at the page's zoom.
+    const zoom = box.width / 8;
+    await page.mouse.move(box.x + 3.5 * zoom, box.y + 2.5 * zoom);
+    const readout = (await page.textContent('[data-testid=readout]')) ?? '';
+    // Stride 2, padding 1, kernel 3: output row 2 reads input rows 3, 4, 5; column 3 reads 5, 6, 7.
+    assert.match(readout, /row 2, column 3: .* from input rows 3, 4, 5 × columns 5, 6, 7 \(9 cells/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-hover.png'), fullPage: true });
+  });
+
+  it('builds a conv → transposed conv round trip with an overlap-count heatmap', async () => {
+    await page.click('[data-testid=round-trip]');
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid=figure-overlap-1]') !== null &&
+        document.body.dataset['state'] === 'done',
+    );
+    const result = (await sent()).filter((m): m is ResultMessage => m.type === 'result').at(-1)!;
+    assert.equal(result.layers.length, 2);
+    assert.equal(result.layers[1]!.op, 'conv_transpose');
+    // The round trip brings 16×16 back: 16 → 8 with k3 s2 p1, then 8 → 16 needs output_padding 1.
+    assert.deepEqual(result.outputShapes.at(-1), [1, 1, 16, 16]);
+    assert.deepEqual(result.layers[1]!.outputPadding, [1, 1]);
+    const caption = (await page.textContent('[data-testid=figure-overlap-1] figcaption')) ?? '';
+    // k 3, s 2: phases get 1 and 2 taps per axis, so 1 to 4 taps inside.
+    assert.match(caption, /1 to 4 taps inside: checkerboard artifacts/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-round-trip.png'), fullPage: true });
+  });
+
+  it('ignores messages outside the protocol and reports errors in the user’s words', async () => {
+    const before = (await sent()).length;
+    await send({ type: 'run', id: -1 });
+    await send({ type: 'init', layer: { op: 'conv', kernel: [999, 3] }, engine: 'auto', notes: [] });
+    await send({ type: 'evil', payload: '<script>' });
+    await page.waitForTimeout(200);
+    assert.equal((await sent()).length, before, 'the page answered a message outside the protocol');
+    // A kernel larger than the padded input: the core's message comes back as an error answer.
+    await send({
+      type: 'init',
+      layer: { ...CONV_LAYER, kernel: [15, 15], padding: [0, 0] },
+      engine: 'cpu',
+      notes: [],
+    });
+    const id = nextId++;
+    await send({ type: 'run', id, engine: 'cpu', input: { pattern: 'impulse', size: 8 } });
+    await page.waitForFunction(
+      (wanted) => (window as unknown as Window).__sent.some((m) => (m as { id?: number }).id === wanted),
+      id,
+    );
+    const answer = (await sent()).find((m) => m.type !== 'ready' && m.id === id)!;
+    assert.equal(answer.type, 'error');
+    assert.match(answer.type === 'error' ? answer.message : '', /Layer 1 .*kernel/i);
+    assert.deepEqual(pageErrors, []);
+  });
+});
