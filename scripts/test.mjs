@@ -31,6 +31,11 @@ function must(command, args) {
 
 const totals = { passed: 0, failed: 0 };
 
+// Chromium (and, for the host suite, Node 24 + code-server) must be there before any test needs them: the unit
+// suite drives Chromium for the renderer and preview pages, and runs WebGPU on the SwiftShader it ships.
+// Idempotent and cached: a second run costs nothing.
+must(process.execPath, [path.join(root, 'test/host/toolchain.mjs')]);
+
 must(process.execPath, ['esbuild.js']);
 fs.rmSync(path.join(root, 'out'), { recursive: true, force: true });
 must(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
