@@ -147,6 +147,19 @@ export interface WorkerRequest {
   readonly padEnd: readonly number[];
   readonly dilation: readonly number[];
   readonly outputPadding: readonly number[];
+  /**
+   * One part of the output to compute, when several workers share the problem (src/webview/preview/pool.ts);
+   * absent, the worker computes all of it.
+   */
+  readonly slice?: PreviewSlice;
+}
+
+/** A part of the output: batches [batchStart, batchEnd) × output channels [channelStart, channelEnd). */
+export interface PreviewSlice {
+  readonly batchStart: number;
+  readonly batchEnd: number;
+  readonly channelStart: number;
+  readonly channelEnd: number;
 }
 
 /** Sent from the worker to the page: the answer to one request. */
@@ -158,6 +171,11 @@ export type WorkerReply =
       readonly yShape: readonly number[];
       readonly engine: string;
       readonly milliseconds: number;
+      /**
+       * Present when the request named a slice: `y` then holds only that slice, [batches, channels,
+       * ...spatial] of it, and `yShape` is still the whole output's shape.
+       */
+      readonly slice?: PreviewSlice;
     }
   | { readonly type: 'failed'; readonly id: number; readonly error: string };
 
@@ -277,6 +295,25 @@ function isSettingList(value: unknown, min: number): value is number[] {
   return Array.isArray(value) && value.length <= 3 && value.every((v) => isInt(v, min, 1 << 20));
 }
 
+/** Whether `value` is a non-empty slice (bounds against the problem are the worker's check). */
+export function isPreviewSlice(value: unknown): value is PreviewSlice {
+  return (
+    isObject(value) &&
+    isInt(value['batchStart'], 0, 2 ** 31) &&
+    isInt(value['batchEnd'], 1, 2 ** 31) &&
+    isInt(value['channelStart'], 0, 2 ** 31) &&
+    isInt(value['channelEnd'], 1, 2 ** 31) &&
+    value['batchStart'] < value['batchEnd'] &&
+    value['channelStart'] < value['channelEnd']
+  );
+}
+
+/** Values in `slice` of an output of shape `yShape` ([N, C, ...spatial]). */
+export function sliceLength(yShape: readonly number[], slice: PreviewSlice): number {
+  const plane = yShape.slice(2).reduce((a, b) => a * b, 1);
+  return (slice.batchEnd - slice.batchStart) * (slice.channelEnd - slice.channelStart) * plane;
+}
+
 /** Whether a message the worker received is a request the page sends. */
 export function isWorkerRequest(value: unknown): value is WorkerRequest {
   return (
@@ -292,7 +329,8 @@ export function isWorkerRequest(value: unknown): value is WorkerRequest {
     isSettingList(value['padBegin'], 0) &&
     isSettingList(value['padEnd'], 0) &&
     isSettingList(value['dilation'], 1) &&
-    isSettingList(value['outputPadding'], 0)
+    isSettingList(value['outputPadding'], 0) &&
+    (value['slice'] === undefined || isPreviewSlice(value['slice']))
   );
 }
 
@@ -305,6 +343,14 @@ export function isWorkerReply(value: unknown): value is WorkerReply {
     value['y'] instanceof Float32Array &&
     isShape(value['yShape']) &&
     isShortText(value['engine']) &&
-    typeof value['milliseconds'] === 'number'
+    typeof value['milliseconds'] === 'number' &&
+    // A slice's values must fill exactly that slice of the output, so assembling it cannot read or write
+    // out of bounds.
+    (value['slice'] === undefined ||
+      (isPreviewSlice(value['slice']) &&
+        value['yShape'].length >= 2 &&
+        value['slice'].batchEnd <= value['yShape'][0]! &&
+        value['slice'].channelEnd <= value['yShape'][1]! &&
+        value['y'].length === sliceLength(value['yShape'], value['slice'])))
   );
 }

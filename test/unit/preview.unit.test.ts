@@ -4,9 +4,19 @@
  */
 import * as assert from 'node:assert/strict';
 import { previewLayerFromSite, splitArguments } from '../../src/extension/previewLayer';
-import { isHostToPanel, isPanelToHost, type PreviewLayer } from '../../src/protocol/preview';
+import { convolveCpu, runSlice, splitWork } from '../../src/core/engine/cpu';
+import { validateProblem } from '../../src/core/engine/shape';
+import type { ConvProblem } from '../../src/core/engine/types';
+import {
+  isHostToPanel,
+  isPanelToHost,
+  isWorkerReply,
+  isWorkerRequest,
+  type PreviewLayer,
+} from '../../src/protocol/preview';
 import { bilinear1d, layerWeights, parseCustomFilter, presetFilter } from '../../src/webview/preview/kernels';
 import { generatePattern } from '../../src/webview/preview/patterns';
+import { assembleSlices, extractSlice, poolSize, workersFor } from '../../src/webview/preview/pool';
 import {
   interiorOverlap,
   mirrorLayer,
@@ -212,5 +222,113 @@ describe('preview: protocol checks', () => {
     assert.ok(isPanelToHost(result));
     assert.ok(!isPanelToHost({ ...result, engine: 'tpu' }));
     assert.ok(!isPanelToHost({ ...result, values: ['1'] }));
+  });
+});
+
+describe('preview: CPU worker pool', () => {
+  /** A problem with integer-ish random values, [N, C_in, H, W] → C_out channels. */
+  function problem(op: 'conv' | 'conv_transpose', batch: number, inC: number, outC: number): ConvProblem {
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const xShape = [batch, inC, 9, 11];
+    const wShape = op === 'conv' ? [outC, inC, 3, 3] : [inC, outC, 3, 3];
+    return {
+      op,
+      x: Float32Array.from({ length: xShape.reduce((a, b) => a * b) }, random),
+      xShape,
+      w: Float32Array.from({ length: wShape.reduce((a, b) => a * b) }, random),
+      wShape,
+      b: null,
+      stride: [2, 2],
+      padBegin: [1, 1],
+      padEnd: [1, 1],
+      dilation: [1, 1],
+      groups: 1,
+      outputPadding: op === 'conv' ? [0, 0] : [1, 1],
+    };
+  }
+
+  it('cuts slices out of an output and puts them back bit for bit, over channels and over batches', () => {
+    for (const [op, batch, outC, pieces] of [
+      ['conv', 1, 8, 2],
+      ['conv_transpose', 1, 13, 3],
+      ['conv', 5, 6, 4],
+      ['conv_transpose', 3, 8, 2],
+    ] as const) {
+      const p = problem(op, batch, 3, outC);
+      const whole = convolveCpu(p);
+      assert.ok(whole.ok);
+      const geometry = validateProblem(p, undefined, true);
+      assert.ok(geometry.ok);
+      const slices = splitWork(geometry.value, pieces);
+      assert.ok(slices.length > 1, `${op} ${batch}×${outC}: ${slices.length} slice(s)`);
+      const { y, yShape } = whole.value;
+      // As the workers do: each slice computed by runSlice into its own whole-sized buffer, then cut out.
+      const parts = [...slices].reverse().map((slice) => {
+        const own = new Float32Array(y.length);
+        runSlice(p, geometry.value, slice, own);
+        return { slice, y: extractSlice(own, yShape, slice) };
+      });
+      const assembled = assembleSlices(yShape, parts);
+      assert.ok(assembled.ok, assembled.ok ? '' : assembled.error);
+      assert.deepEqual(Buffer.from(assembled.value.buffer), Buffer.from(y.buffer), `${op} ${batch}×${outC}`);
+    }
+  });
+
+  it('refuses slices that overlap, leave a gap, lie outside or hold the wrong number of values', () => {
+    const yShape = [1, 8, 2, 2];
+    const y = Float32Array.from({ length: 32 }, (_, i) => i);
+    const a = { batchStart: 0, batchEnd: 1, channelStart: 0, channelEnd: 4 };
+    const b = { batchStart: 0, batchEnd: 1, channelStart: 4, channelEnd: 8 };
+    const part = (slice: typeof a) => ({ slice, y: extractSlice(y, yShape, slice) });
+    assert.deepEqual(assembleSlices(yShape, [part(b), part(a)]), { ok: true, value: y });
+    const error = (outcome: ReturnType<typeof assembleSlices>) => (outcome.ok ? '' : outcome.error);
+    assert.match(error(assembleSlices(yShape, [part(a), part(a)])), /overlap/);
+    assert.match(error(assembleSlices(yShape, [part(a)])), /No CPU worker answered for batch 0, channel 4/);
+    assert.match(
+      error(assembleSlices(yShape, [{ slice: { ...b, channelEnd: 9 }, y: new Float32Array(20) }])),
+      /outside the output's 1 × 8/,
+    );
+    assert.match(
+      error(assembleSlices(yShape, [{ slice: a, y: new Float32Array(3) }])),
+      /with 3 values; it needs 16/,
+    );
+  });
+
+  it('sizes the pool from the cores (at most 4, at least 1) and keeps small problems on one worker', () => {
+    assert.equal(poolSize(16), 4);
+    assert.equal(poolSize(2), 2);
+    assert.equal(poolSize(undefined), 1);
+    assert.equal(poolSize(0), 1);
+    assert.equal(poolSize(1, 3), 3);
+    assert.equal(workersFor(1000, 4), 1);
+    assert.equal(workersFor(50_000_000, 4), 4);
+    assert.equal(workersFor(1000, 4, 0), 4);
+  });
+
+  it('checks slices in worker requests and replies', () => {
+    const slice = { batchStart: 0, batchEnd: 1, channelStart: 4, channelEnd: 8 };
+    const request = {
+      type: 'convolve',
+      id: 3,
+      op: 'conv',
+      x: new Float32Array(4),
+      xShape: [1, 1, 2, 2],
+      w: new Float32Array(1),
+      wShape: [8, 1, 1, 1],
+      stride: [1, 1],
+      padBegin: [0, 0],
+      padEnd: [0, 0],
+      dilation: [1, 1],
+      outputPadding: [0, 0],
+    };
+    assert.ok(isWorkerRequest(request));
+    assert.ok(isWorkerRequest({ ...request, slice }));
+    assert.ok(!isWorkerRequest({ ...request, slice: { ...slice, channelEnd: 4 } }));
+    assert.ok(!isWorkerRequest({ ...request, slice: { ...slice, batchStart: -1 } }));
+    const done = { type: 'done', id: 3, yShape: [1, 8, 2, 2], engine: 'CPU', milliseconds: 1 };
+    assert.ok(isWorkerReply({ ...done, y: new Float32Array(16), slice }));
+    assert.ok(!isWorkerReply({ ...done, y: new Float32Array(32), slice }));
+    assert.ok(!isWorkerReply({ ...done, y: new Float32Array(16), slice: { ...slice, channelEnd: 9 } }));
   });
 });

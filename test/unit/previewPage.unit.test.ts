@@ -60,7 +60,8 @@ const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-const HARNESS = `<!doctype html>
+/** The page as the panel serves it; `config` is the page's JSON config (the pool test forces workers there). */
+const harness = (config: Record<string, unknown>) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -73,7 +74,7 @@ const HARNESS = `<!doctype html>
   window.__sent = [];
   window.acquireVsCodeApi = () => ({ postMessage: (message) => window.__sent.push(message) });
 </script>
-<script type="application/json" id="conv-lens-preview-config">{"workerUrl": "./previewWorker.js"}</script>
+<script type="application/json" id="conv-lens-preview-config">${JSON.stringify(config)}</script>
 <script nonce="${NONCE}" src="preview.js"></script>
 </body>
 </html>`;
@@ -196,7 +197,12 @@ describe('preview panel page in headless Chromium', function () {
       });
     }
     fs.copyFileSync(path.join(ROOT, 'media/preview.css'), path.join(serveDir, 'preview.css'));
-    fs.writeFileSync(path.join(serveDir, 'index.html'), HARNESS);
+    fs.writeFileSync(path.join(serveDir, 'index.html'), harness({ workerUrl: './previewWorker.js' }));
+    // The same page with a pool of 3 workers that shares every problem, however few cores this machine has.
+    fs.writeFileSync(
+      path.join(serveDir, 'pool.html'),
+      harness({ workerUrl: './previewWorker.js', cpuWorkers: 3, cpuPoolMinMacs: 0 }),
+    );
     const types: Record<string, string> = {
       '.js': 'text/javascript',
       '.css': 'text/css',
@@ -312,6 +318,80 @@ describe('preview panel page in headless Chromium', function () {
     assert.deepEqual(cpu.outputShapes, [[1, 8, 32, 32]]);
     assertClose(cpu.values!, wanted.y, 1e-5, 'CPU worker vs CPU engine (transposed)');
     assertClose(gpu.values!, wanted.y, 1e-4, 'WebGPU vs CPU engine (transposed)');
+  });
+
+  it('shares a conv and a transposed conv between several workers, bit for bit one worker’s result', async () => {
+    const poolPage = await browser.newPage();
+    poolPage.on('pageerror', (error) => pageErrors.push(error.message));
+    poolPage.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    try {
+      await poolPage.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/pool.html`);
+      await poolPage.waitForFunction(() =>
+        (window as unknown as Window).__sent.some((m) => (m as { type: string }).type === 'ready'),
+      );
+      // 8 output channels (the preview's most) make two register tiles, so splitWork cuts them in two.
+      const layers: PreviewLayer[] = [
+        { ...CONV_LAYER, outChannels: 8, label: 'nn.Conv2d (pool)' },
+        { ...DCGAN_LAYER, padding: [2, 1], outputPadding: [1, 0], label: 'nn.ConvTranspose2d (pool)' },
+      ];
+      for (const layer of layers) {
+        const fields = {
+          engine: 'cpu',
+          input: { pattern: 'shapes', size: 20 },
+          preset: 'random',
+          seed: 11,
+          includeValues: true,
+        };
+        // One worker: the panel's own page, where problems this small never leave the first worker.
+        await send({ type: 'init', layer, engine: 'cpu', notes: [] });
+        const single = await run(fields);
+        assert.match(single.engineLabel, /CPU .*in a worker$/);
+        // The pool: the page whose config forces 3 workers for every problem.
+        const id = nextId++;
+        await poolPage.evaluate((m) => window.postMessage(m, '*'), {
+          type: 'init',
+          layer,
+          engine: 'cpu',
+          notes: [],
+        });
+        await poolPage.evaluate((m) => window.postMessage(m, '*'), { type: 'run', id, ...fields });
+        await poolPage.waitForFunction(
+          (wanted) => (window as unknown as Window).__sent.some((m) => (m as { id?: number }).id === wanted),
+          id,
+          { timeout: 60_000 },
+        );
+        const all = (await poolPage.evaluate(() => (window as unknown as Window).__sent)) as PanelToHost[];
+        const pooled = all.find((m) => m.type !== 'ready' && m.id === id)!;
+        assert.ok(isPanelToHost(pooled));
+        if (pooled.type !== 'result') assert.fail(`The pool page answered with ${JSON.stringify(pooled)}`);
+        // splitWork cuts 8 channels into at most 2 slices of whole tiles, so 2 of the 3 workers run.
+        assert.match(pooled.engineLabel, /^CPU \(.*\) in 2 workers$/, layer.label);
+        assert.match(
+          (await poolPage.textContent('[data-testid=badge]')) ?? '',
+          /^CPU \(.*\) in 2 workers · [\d.]+ ms/,
+        );
+        assert.deepEqual(pooled.outputShapes, single.outputShapes);
+        const bits = (values: readonly number[]) => Buffer.from(Float32Array.from(values).buffer);
+        assert.ok(bits(pooled.values!).equals(bits(single.values!)), `${layer.label}: pool vs one worker`);
+        // And the CPU engine here in node, at the precision the workers name, gives the same bits.
+        const precision = /float64/.test(pooled.engineLabel) ? 'float64' : 'float32';
+        const outcome = await runStack(
+          createCpuEngine({ precision }).run,
+          pooled.layers,
+          generatePattern('shapes', 20),
+          'random',
+          11,
+        );
+        assert.ok(outcome.ok, outcome.ok ? '' : outcome.error);
+        const node = Buffer.from(outcome.value.at(-1)!.y.buffer);
+        assert.ok(bits(pooled.values!).equals(node), `${layer.label}: pool vs the CPU engine in node`);
+      }
+      await poolPage.screenshot({ path: path.join(ARTIFACTS, 'preview-pool.png'), fullPage: true });
+    } finally {
+      await poolPage.close();
+    }
   });
 
   it('shows the value and highlights its input window on hover', async () => {
