@@ -8,6 +8,10 @@
  * compile its WebAssembly SIMD kernels, `worker-src blob:` lets it start its worker, and `connect-src` reaches
  * nothing but the extension's own files (the worker's script). Every message from the page is checked against
  * src/protocol/preview.ts before it is used.
+ *
+ * Workspace images: the page asks for the list (`listImages`), the host answers with at most MAX_IMAGE_FILES
+ * paths and reads only a file of that list, of at most MAX_IMAGE_BYTES, when the page picks one; the bytes go
+ * as base64 and the page decodes them from a Blob (no URL is loaded, so the CSP stays as it is).
  */
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -17,13 +21,18 @@ import {
   ENGINE_SETTINGS,
   type ErrorMessage,
   type HostToPanel,
+  type ImageLoadedMessage,
+  imageMimeOf,
   type InitMessage,
   isPanelToHost,
+  MAX_IMAGE_BYTES,
+  MAX_IMAGE_FILES,
   type PreviewLayer,
   type ResultMessage,
   type RunMessage,
 } from '../protocol/preview';
 import type { AnalysisService } from './analysisService';
+import { registerPreviewCodeLens } from './previewCodeLens';
 import { previewLayerFromSite } from './previewLayer';
 
 export const OPEN_PREVIEW_COMMAND = 'convLens.openPreview';
@@ -53,6 +62,32 @@ export interface PreviewHandle {
   /** Resolves when the page has loaded and received its layer. */
   readonly ready: Promise<void>;
   run(request: Omit<RunMessage, 'type' | 'id'>): Promise<ResultMessage | ErrorMessage>;
+  /** The workspace's image files as the panel lists them (paths relative to the workspace). */
+  images(): Promise<{ files: readonly string[]; note: string | null }>;
+  /** Sends the listed image `name` to the panel as its input; resolves with its decoded size or the error. */
+  loadImage(name: string): Promise<ImageLoadedMessage | ErrorMessage>;
+}
+
+/** The glob of the image files the panel offers as inputs, and what it skips. */
+const IMAGE_GLOB = '**/*.{png,jpg,jpeg,gif,bmp,webp,PNG,JPG,JPEG,GIF,BMP,WEBP}';
+const IMAGE_EXCLUDE = '**/node_modules/**';
+
+/** The workspace's image files by the name the panel shows (relative path), at most MAX_IMAGE_FILES of them. */
+async function listWorkspaceImages(): Promise<{ files: Map<string, vscode.Uri>; note: string | null }> {
+  const files = new Map<string, vscode.Uri>();
+  if (!vscode.workspace.workspaceFolders?.length) {
+    return { files, note: 'Open a folder to use its images as inputs.' };
+  }
+  const found = await vscode.workspace.findFiles(IMAGE_GLOB, IMAGE_EXCLUDE, MAX_IMAGE_FILES + 1);
+  const named = found
+    .map((uri) => ({ uri, name: vscode.workspace.asRelativePath(uri) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  for (const { uri, name } of named.slice(0, MAX_IMAGE_FILES)) files.set(name, uri);
+  const note =
+    found.length > MAX_IMAGE_FILES
+      ? `The workspace has more than ${MAX_IMAGE_FILES} images; the input list shows the first ${MAX_IMAGE_FILES}.`
+      : null;
+  return { files, note };
 }
 
 /** A nonce for the CSP: 128 bits from the operating system's cryptographic generator. */
@@ -104,8 +139,13 @@ class PreviewPanel {
   private ready = false;
   private readyWaiters: (() => void)[] = [];
   private nextId = 1;
-  private readonly pending = new Map<number, (message: ResultMessage | ErrorMessage) => void>();
+  private readonly pending = new Map<
+    number,
+    (message: ResultMessage | ErrorMessage | ImageLoadedMessage) => void
+  >();
   private init: InitMessage;
+  /** The last listing of the workspace's images: the page may ask for these files, and for nothing else. */
+  private listing: Promise<{ files: Map<string, vscode.Uri>; note: string | null }> | null = null;
   readonly disposed: Promise<void>;
 
   constructor(
@@ -147,6 +187,16 @@ class PreviewPanel {
         this.ready = true;
         for (const waiter of this.readyWaiters.splice(0)) waiter();
         return;
+      case 'insertCode':
+        void insertIntoLastEditor(message.code, this.log);
+        return;
+      case 'listImages':
+        void this.sendImages();
+        return;
+      case 'pickImage':
+        void this.sendImage(message.name, null);
+        return;
+      case 'imageLoaded':
       case 'result':
       case 'error': {
         if (message.type === 'error') this.log(`Preview: ${message.message}`);
@@ -163,6 +213,53 @@ class PreviewPanel {
     }
   }
 
+  /** Lists the workspace's images afresh (files come and go) and sends the list to the page. */
+  private async sendImages(): Promise<void> {
+    this.listing = listWorkspaceImages().catch((error: unknown) => ({
+      files: new Map<string, vscode.Uri>(),
+      note: `The workspace's images could not be listed: ${error instanceof Error ? error.message : String(error)}.`,
+    }));
+    const { files, note } = await this.listing;
+    this.send({ type: 'images', files: [...files.keys()], note });
+  }
+
+  images(): Promise<{ files: readonly string[]; note: string | null }> {
+    this.listing ??= listWorkspaceImages();
+    return this.listing.then(({ files, note }) => ({ files: [...files.keys()], note }));
+  }
+
+  /** Reads a listed image and sends its bytes; a file that is gone or too large becomes a message in the panel. */
+  private async sendImage(name: string, id: number | null): Promise<void> {
+    this.listing ??= listWorkspaceImages();
+    const uri = (await this.listing).files.get(name);
+    const fail = (message: string) => this.send({ type: 'imageError', id, message });
+    const mime = imageMimeOf(name);
+    if (!uri || !mime) return fail(`${name} is not one of the workspace's images; pick one from the list.`);
+    try {
+      const { size } = await vscode.workspace.fs.stat(uri);
+      if (size > MAX_IMAGE_BYTES) {
+        return fail(
+          `${name} is ${(size / 1024 / 1024).toFixed(1)} MB; the preview reads images of up to ${
+            MAX_IMAGE_BYTES / 1024 / 1024
+          } MB. Pick a smaller one.`,
+        );
+      }
+      const bytes = await vscode.workspace.fs.readFile(uri);
+      if (bytes.byteLength > MAX_IMAGE_BYTES) return fail(`${name} grew past ${MAX_IMAGE_BYTES} bytes.`);
+      this.send({ type: 'image', id, name, mime, base64: Buffer.from(bytes).toString('base64') });
+    } catch (error) {
+      fail(`${name} could not be read: ${error instanceof Error ? error.message : String(error)}.`);
+    }
+  }
+
+  loadImage(name: string): Promise<ImageLoadedMessage | ErrorMessage> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, (message) => resolve(message as ImageLoadedMessage | ErrorMessage));
+      void this.sendImage(name, id);
+    });
+  }
+
   show(init: InitMessage): void {
     this.init = init;
     this.panel.title = init.layer ? `Preview: ${init.layer.label}` : 'Conv Lens Preview';
@@ -177,10 +274,40 @@ class PreviewPanel {
   run(request: Omit<RunMessage, 'type' | 'id'>): Promise<ResultMessage | ErrorMessage> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
+      this.pending.set(id, (message) => resolve(message as ResultMessage | ErrorMessage));
       this.send({ ...request, type: 'run', id });
     });
   }
+}
+
+/**
+ * The text editor the user worked in last. While the panel has focus VS Code has no active text editor, so the
+ * Calculator's "Insert at cursor" goes to the one remembered here (set up in registerPreviewPanel).
+ */
+let lastTextEditor: vscode.TextEditor | undefined;
+
+/**
+ * Inserts the Calculator's code at the cursor of the last active text editor (replacing a selection); lines
+ * after the first take the cursor line's indentation, as the Shape Calculator command does.
+ */
+async function insertIntoLastEditor(code: string, log: (line: string) => void): Promise<void> {
+  const visible = vscode.window.visibleTextEditors;
+  const editor =
+    (lastTextEditor && visible.includes(lastTextEditor) ? lastTextEditor : undefined) ??
+    vscode.window.activeTextEditor ??
+    visible[0];
+  if (!editor || editor.document.isClosed) {
+    void vscode.window.showWarningMessage('Open a Python file to insert the calculator’s code into.');
+    return;
+  }
+  const position = editor.selection.active;
+  const indentation = /^\s*/.exec(editor.document.lineAt(position.line).text)![0];
+  const text = code
+    .split('\n')
+    .map((part, n) => (n === 0 ? part : indentation + part))
+    .join('\n');
+  const done = await editor.edit((edit) => edit.replace(editor.selection, text));
+  if (!done) log('Preview: the editor refused the calculator’s insertion.');
 }
 
 /** The innermost layer site around `offset`. */
@@ -199,6 +326,7 @@ function layerAt<T extends { from: number; to: number }>(
 export function registerPreviewPanel(context: vscode.ExtensionContext, service: AnalysisService): void {
   let current: PreviewPanel | null = null;
   const log = (line: string) => console.log(line);
+  registerPreviewCodeLens(context, service);
 
   /** The layer at the target (or the cursor), read from the document's analysis. */
   const layerFor = async (
@@ -230,6 +358,12 @@ export function registerPreviewPanel(context: vscode.ExtensionContext, service: 
     return previewLayerFromSite(site, text, `${path.basename(document.uri.path)}:${line}`);
   };
 
+  lastTextEditor = vscode.window.activeTextEditor;
+  context.subscriptions.push(
+    vscode.window.onDidChangeActiveTextEditor((editor) => {
+      if (editor) lastTextEditor = editor;
+    }),
+  );
   context.subscriptions.push(
     vscode.commands.registerCommand(OPEN_PREVIEW_COMMAND, async (arg?: unknown): Promise<PreviewHandle> => {
       const target = isPreviewTarget(arg) ? arg : null;
@@ -249,6 +383,8 @@ export function registerPreviewPanel(context: vscode.ExtensionContext, service: 
         notes,
         ready: panel.whenReady(),
         run: (request) => panel.run(request),
+        images: () => panel.images(),
+        loadImage: (name) => panel.loadImage(name),
       };
     }),
   );

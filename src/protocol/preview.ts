@@ -90,7 +90,63 @@ export interface RunMessage {
   readonly includeValues?: boolean;
 }
 
-export type HostToPanel = InitMessage | RunMessage;
+/**
+ * Sent from the host to the panel, answering its `listImages`: the workspace's image files (paths relative to
+ * the workspace, at most MAX_IMAGE_FILES), and a note when some were left out or none could be listed.
+ */
+export interface ImagesMessage {
+  readonly type: 'images';
+  readonly files: readonly string[];
+  readonly note: string | null;
+}
+
+/**
+ * Sent from the host to the panel: one workspace image's bytes, base64-encoded, to decode into the input.
+ * `id` is the host's request (tests) or null for an image the user picked; the panel answers with
+ * `imageLoaded` or an `error` carrying the same id.
+ */
+export interface ImageMessage {
+  readonly type: 'image';
+  readonly id: number | null;
+  /** The path relative to the workspace, as listed. */
+  readonly name: string;
+  readonly mime: ImageMime;
+  readonly base64: string;
+}
+
+/** Sent from the host to the panel when a picked image cannot be read (gone, too large): shown in the panel. */
+export interface ImageErrorMessage {
+  readonly type: 'imageError';
+  readonly id: number | null;
+  readonly message: string;
+}
+
+export type HostToPanel = InitMessage | RunMessage | ImagesMessage | ImageMessage | ImageErrorMessage;
+
+/** What the host lists and reads: a cap on the files, and one on each file's bytes. */
+export const MAX_IMAGE_FILES = 200;
+export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+/** A cap on the decoded picture, so a small file that claims a huge size cannot exhaust the page's memory. */
+export const MAX_IMAGE_PIXELS = 40_000_000;
+
+export const IMAGE_MIMES = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  bmp: 'image/bmp',
+  webp: 'image/webp',
+} as const;
+export type ImageMime = (typeof IMAGE_MIMES)[keyof typeof IMAGE_MIMES];
+const MIME_VALUES: readonly ImageMime[] = [...new Set(Object.values(IMAGE_MIMES))];
+
+/** The MIME type of an image file by its extension, or null for one the preview does not read. */
+export function imageMimeOf(fileName: string): ImageMime | null {
+  const extension = /\.([A-Za-z]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
+  return Object.prototype.hasOwnProperty.call(IMAGE_MIMES, extension)
+    ? IMAGE_MIMES[extension as keyof typeof IMAGE_MIMES]
+    : null;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Panel → host
@@ -127,7 +183,49 @@ export interface ErrorMessage {
   readonly message: string;
 }
 
-export type PanelToHost = ReadyMessage | ResultMessage | ErrorMessage;
+/** Sent from the panel to the host when its input selector needs the workspace's images. */
+export interface ListImagesMessage {
+  readonly type: 'listImages';
+}
+
+/**
+ * Sent from the panel to the host when the user picks a workspace image: one of the paths of the last
+ * `images` message (the host reads nothing else).
+ */
+export interface PickImageMessage {
+  readonly type: 'pickImage';
+  readonly name: string;
+}
+
+/** Sent from the panel to the host when an `image` was decoded: its name and size in pixels. */
+export interface ImageLoadedMessage {
+  readonly type: 'imageLoaded';
+  readonly id: number | null;
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+export type PanelToHost =
+  | ReadyMessage
+  | ResultMessage
+  | ErrorMessage
+  | ListImagesMessage
+  | PickImageMessage
+  | ImageLoadedMessage
+  | InsertCodeMessage;
+
+/**
+ * Sent from the panel to the host when the user presses the Calculator's "Insert at cursor": the host inserts
+ * `code` at the cursor of the last active text editor.
+ */
+export interface InsertCodeMessage {
+  readonly type: 'insertCode';
+  readonly code: string;
+}
+
+/** Longest code an `insertCode` message may carry: generated layers are a few lines. */
+export const MAX_INSERT_CODE = 4000;
 
 // ---------------------------------------------------------------------------------------------------------
 // Panel ↔ CPU worker (inside the page)
@@ -250,9 +348,38 @@ export function isHostToPanel(value: unknown): value is HostToPanel {
         (value['seed'] === undefined || isInt(value['seed'], 0, 2 ** 32 - 1)) &&
         (value['includeValues'] === undefined || typeof value['includeValues'] === 'boolean')
       );
+    case 'images':
+      return (
+        Array.isArray(value['files']) &&
+        value['files'].length <= MAX_IMAGE_FILES &&
+        value['files'].every((file) => isShortText(file, 1000)) &&
+        (value['note'] === null || isShortText(value['note']))
+      );
+    case 'image':
+      return (
+        (value['id'] === null || isInt(value['id'], 0, Number.MAX_SAFE_INTEGER)) &&
+        isShortText(value['name'], 1000) &&
+        isOneOf(value['mime'], MIME_VALUES) &&
+        isBase64(value['base64'], MAX_IMAGE_BYTES)
+      );
+    case 'imageError':
+      return (
+        (value['id'] === null || isInt(value['id'], 0, Number.MAX_SAFE_INTEGER)) &&
+        isShortText(value['message'], 2000)
+      );
     default:
       return false;
   }
+}
+
+/** Whether `value` is base64 text of at most `maxBytes` bytes (padding included, no line breaks). */
+export function isBase64(value: unknown, maxBytes: number): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length % 4 === 0 &&
+    value.length <= Math.ceil(maxBytes / 3) * 4 &&
+    /^[A-Za-z0-9+/]*={0,2}$/.test(value)
+  );
 }
 
 /** Whether a message the host received is one the panel sends. */
@@ -262,9 +389,21 @@ export function isPanelToHost(value: unknown): value is PanelToHost {
   const isId = id === null || isInt(id, 0, Number.MAX_SAFE_INTEGER);
   switch (value['type']) {
     case 'ready':
+    case 'listImages':
       return true;
+    case 'pickImage':
+      return isShortText(value['name'], 1000);
+    case 'imageLoaded':
+      return (
+        isId &&
+        isShortText(value['name'], 1000) &&
+        isInt(value['width'], 1, MAX_IMAGE_PIXELS) &&
+        isInt(value['height'], 1, MAX_IMAGE_PIXELS)
+      );
     case 'error':
       return isId && isShortText(value['message'], 2000);
+    case 'insertCode':
+      return isShortText(value['code'], MAX_INSERT_CODE) && value['code'].trim() !== '';
     case 'result': {
       const values = value['values'];
       return (

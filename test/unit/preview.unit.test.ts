@@ -7,7 +7,10 @@ import { previewLayerFromSite, splitArguments } from '../../src/extension/previe
 import { convolveCpu, runSlice, splitWork } from '../../src/core/engine/cpu';
 import { validateProblem } from '../../src/core/engine/shape';
 import type { ConvProblem } from '../../src/core/engine/types';
+import { base64ToBytes, fitSize, rgbaToInput } from '../../src/webview/preview/images';
 import {
+  imageMimeOf,
+  isBase64,
   isHostToPanel,
   isPanelToHost,
   isWorkerReply,
@@ -330,5 +333,74 @@ describe('preview: CPU worker pool', () => {
     assert.ok(isWorkerReply({ ...done, y: new Float32Array(16), slice }));
     assert.ok(!isWorkerReply({ ...done, y: new Float32Array(32), slice }));
     assert.ok(!isWorkerReply({ ...done, y: new Float32Array(16), slice: { ...slice, channelEnd: 9 } }));
+  });
+});
+
+describe('preview: workspace images', () => {
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47]).toString('base64');
+
+  it('accepts the image messages of the protocol and rejects malformed ones', () => {
+    assert.ok(isHostToPanel({ type: 'images', files: ['images/sample.png'], note: null }));
+    assert.ok(
+      isHostToPanel({ type: 'images', files: [], note: 'Open a folder to use its images as inputs.' }),
+    );
+    assert.ok(!isHostToPanel({ type: 'images', files: new Array(201).fill('a.png'), note: null }));
+    assert.ok(!isHostToPanel({ type: 'images', files: [3], note: null }));
+    assert.ok(isHostToPanel({ type: 'image', id: 1, name: 'a.png', mime: 'image/png', base64: png }));
+    assert.ok(isHostToPanel({ type: 'image', id: null, name: 'a.jpg', mime: 'image/jpeg', base64: '' }));
+    assert.ok(!isHostToPanel({ type: 'image', id: 1, name: 'a.svg', mime: 'image/svg+xml', base64: png }));
+    assert.ok(
+      !isHostToPanel({ type: 'image', id: 1, name: 'a.png', mime: 'image/png', base64: 'not base64!' }),
+    );
+    assert.ok(!isHostToPanel({ type: 'image', id: -1, name: 'a.png', mime: 'image/png', base64: png }));
+    assert.ok(!isHostToPanel({ type: 'image', id: 1, name: 'a.png', mime: 'image/png' }));
+    assert.ok(isHostToPanel({ type: 'imageError', id: null, message: 'a.png is 30.0 MB' }));
+    assert.ok(!isHostToPanel({ type: 'imageError', id: null, message: 7 }));
+
+    assert.ok(isPanelToHost({ type: 'listImages' }));
+    assert.ok(isPanelToHost({ type: 'pickImage', name: 'images/sample.png' }));
+    assert.ok(!isPanelToHost({ type: 'pickImage', name: 42 }));
+    assert.ok(isPanelToHost({ type: 'imageLoaded', id: 3, name: 'a.png', width: 48, height: 32 }));
+    assert.ok(!isPanelToHost({ type: 'imageLoaded', id: 3, name: 'a.png', width: 0, height: 32 }));
+    assert.ok(!isPanelToHost({ type: 'imageLoaded', id: 3, name: 'a.png', width: 4.5, height: 32 }));
+  });
+
+  it('bounds base64 text by the bytes it decodes to', () => {
+    assert.ok(isBase64('', 0));
+    assert.ok(isBase64('AAAA', 3));
+    assert.ok(!isBase64('AAAAAAAA', 3));
+    assert.ok(!isBase64('AAA', 3), 'unpadded');
+    assert.ok(!isBase64('AA\nA', 3), 'line breaks');
+    assert.ok(!isBase64(42, 3));
+    assert.deepEqual([...base64ToBytes(Buffer.from([0, 1, 254, 255]).toString('base64'))], [0, 1, 254, 255]);
+  });
+
+  it('knows the MIME type of each image extension it lists', () => {
+    assert.equal(imageMimeOf('a/b.png'), 'image/png');
+    assert.equal(imageMimeOf('photo.JPG'), 'image/jpeg');
+    assert.equal(imageMimeOf('x.jpeg'), 'image/jpeg');
+    assert.equal(imageMimeOf('x.webp'), 'image/webp');
+    assert.equal(imageMimeOf('x.svg'), null);
+    assert.equal(imageMimeOf('constructor'), null);
+    assert.equal(imageMimeOf('x.constructor'), null);
+  });
+
+  it('fits the longer side to the chosen size and keeps the aspect ratio', () => {
+    assert.deepEqual(fitSize(48, 32, 32), [21, 32]);
+    assert.deepEqual(fitSize(32, 48, 16), [16, 11]);
+    assert.deepEqual(fitSize(64, 64, 8), [8, 8]);
+    assert.deepEqual(fitSize(1000, 1, 8), [1, 8]);
+  });
+
+  it('turns RGBA pixels into a [3, H, W] map in [0, 1], channel by channel', () => {
+    const rgba = new Uint8ClampedArray([255, 0, 51, 255, 0, 102, 255, 0]);
+    const input = rgbaToInput(rgba, 2, 1);
+    assert.equal(input.channels, 3);
+    assert.equal(input.height, 1);
+    assert.equal(input.width, 2);
+    assert.deepEqual(
+      [...input.data].map((v) => Math.round(v * 255)),
+      [255, 0, 0, 102, 51, 255],
+    );
   });
 });

@@ -15,6 +15,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { createCpuEngine } from '../../src/core/engine/cpu';
@@ -25,6 +26,7 @@ import {
   type PreviewLayer,
   type ResultMessage,
 } from '../../src/protocol/preview';
+import { rgbaToInput } from '../../src/webview/preview/images';
 import { generatePattern } from '../../src/webview/preview/patterns';
 import { runStack } from '../../src/webview/preview/stack';
 
@@ -102,6 +104,46 @@ const CONV_LAYER: PreviewLayer = {
   label: 'nn.Conv2d (test)',
 };
 
+/** A PNG of `width`×`height` RGB pixels from `at(x, y)` (8 bits, no filter), encoded here so the test knows every value. */
+function encodePng(
+  width: number,
+  height: number,
+  at: (x: number, y: number) => [number, number, number],
+): Buffer {
+  const crc32 = (bytes: Buffer) => {
+    let crc = ~0;
+    for (const byte of bytes) {
+      crc ^= byte;
+      for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+    }
+    return ~crc >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(data.length);
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32BE(crc32(body));
+    return Buffer.concat([head, body, tail]);
+  };
+  const raw = Buffer.alloc(height * (1 + width * 3));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++)
+      at(x, y).forEach((v, c) => (raw[y * (1 + width * 3) + 1 + x * 3 + c] = v));
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8;
+  header[9] = 2;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 type Window = { __sent: unknown[] };
 
 describe('preview panel page in headless Chromium', function () {
@@ -137,7 +179,7 @@ describe('preview panel page in headless Chromium', function () {
       id,
       { timeout: 60_000 },
     );
-    const answer = (await sent()).find((m) => m.type !== 'ready' && m.id === id)!;
+    const answer = (await sent()).find((m) => 'id' in m && m.id === id)!;
     if (answer.type === 'error') assert.fail(`The page answered run ${id} with an error: ${answer.message}`);
     return answer as ResultMessage;
   }
@@ -363,7 +405,7 @@ describe('preview panel page in headless Chromium', function () {
           { timeout: 60_000 },
         );
         const all = (await poolPage.evaluate(() => (window as unknown as Window).__sent)) as PanelToHost[];
-        const pooled = all.find((m) => m.type !== 'ready' && m.id === id)!;
+        const pooled = all.find((m) => 'id' in m && m.id === id)!;
         assert.ok(isPanelToHost(pooled));
         if (pooled.type !== 'result') assert.fail(`The pool page answered with ${JSON.stringify(pooled)}`);
         // splitWork cuts 8 channels into at most 2 slices of whole tiles, so 2 of the 3 workers run.
@@ -447,9 +489,88 @@ describe('preview panel page in headless Chromium', function () {
       (wanted) => (window as unknown as Window).__sent.some((m) => (m as { id?: number }).id === wanted),
       id,
     );
-    const answer = (await sent()).find((m) => m.type !== 'ready' && m.id === id)!;
+    const answer = (await sent()).find((m) => 'id' in m && m.id === id)!;
     assert.equal(answer.type, 'error');
     assert.match(answer.type === 'error' ? answer.message : '', /Layer 1 .*kernel/i);
+    assert.deepEqual(pageErrors, []);
+  });
+  it('decodes a workspace image from the host into a [1, 3, H, W] input, and says when one will not decode', async () => {
+    // The page asked the host for the workspace's images when it loaded; the list fills the input selector.
+    assert.ok(
+      (await sent()).some((m) => m.type === 'listImages'),
+      'the page never asked for the images',
+    );
+    await send({ type: 'images', files: ['images/sample.png'], note: null });
+    await send({ type: 'init', layer: CONV_LAYER, engine: 'cpu', notes: [] });
+    await page.waitForFunction(() => document.body.dataset['state'] === 'done');
+    assert.ok(
+      await page.locator('select[aria-label=input] option[value="image: images/sample.png"]').count(),
+      'the input selector does not list the workspace image',
+    );
+    // 32×24 pixels: at the conv's size 32 the longer side fits exactly, so the input equals the pixels.
+    const pixel = (x: number, y: number): [number, number, number] => [
+      (x * 8) % 256,
+      (y * 10) % 256,
+      (x * y) % 256,
+    ];
+    const png = encodePng(32, 24, pixel);
+    const id = nextId++;
+    await send({
+      type: 'image',
+      id,
+      name: 'images/test.png',
+      mime: 'image/png',
+      base64: png.toString('base64'),
+    });
+    await page.waitForFunction(
+      (wanted) => (window as unknown as Window).__sent.some((m) => (m as { id?: number }).id === wanted),
+      id,
+    );
+    const loaded = (await sent()).find((m) => 'id' in m && m.id === id)!;
+    assert.deepEqual(loaded, { type: 'imageLoaded', id, name: 'images/test.png', width: 32, height: 24 });
+
+    const result = await run({ engine: 'cpu', preset: 'random', seed: 5, includeValues: true });
+    assert.deepEqual(result.inputShape, [1, 3, 24, 32]);
+    const rgba = new Uint8ClampedArray(32 * 24 * 4);
+    for (let y = 0; y < 24; y++) {
+      for (let x = 0; x < 32; x++) rgba.set([...pixel(x, y), 255], (y * 32 + x) * 4);
+    }
+    const outcome = await runStack(
+      createCpuEngine({ precision: 'float64' }).run,
+      result.layers,
+      rgbaToInput(rgba, 32, 24),
+      'random',
+      5,
+    );
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.error);
+    assertClose(result.values!, outcome.value.at(-1)!.y, 1e-4, 'output on the decoded image');
+    assert.match(
+      (await page.textContent('[data-testid=figure-input] figcaption')) ?? '',
+      /images\/test\.png/,
+    );
+
+    // Bytes that are base64 but no PNG: an error in the panel and an error answer, and the page still runs.
+    const bad = nextId++;
+    await send({ type: 'image', id: bad, name: 'broken.png', mime: 'image/png', base64: 'AAAAAAAA' });
+    await page.waitForFunction(
+      (wanted) => (window as unknown as Window).__sent.some((m) => (m as { id?: number }).id === wanted),
+      bad,
+    );
+    const answer = (await sent()).find((m) => 'id' in m && m.id === bad)!;
+    assert.equal(answer.type, 'error');
+    assert.match(answer.type === 'error' ? answer.message : '', /broken\.png could not be decoded/);
+    assert.equal(
+      await page.locator('.error', { hasText: 'broken.png' }).count(),
+      1,
+      'no message in the panel',
+    );
+    // Text that is not base64 is outside the protocol and dropped.
+    const before = (await sent()).length;
+    await send({ type: 'image', id: nextId++, name: 'x.png', mime: 'image/png', base64: '<not base64>' });
+    await page.waitForTimeout(200);
+    assert.equal((await sent()).length, before);
+    const again = await run({ engine: 'cpu', input: { pattern: 'impulse', size: 8 } });
+    assert.deepEqual(again.inputShape, [1, 1, 8, 8]);
     assert.deepEqual(pageErrors, []);
   });
 });

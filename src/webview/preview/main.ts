@@ -28,10 +28,12 @@ import {
   type ResultMessage,
   type RunMessage,
 } from '../../protocol/preview';
+import { createCalculatorView } from './calculatorView';
 import { EngineChooser, type PreviewEngine } from './engines';
 import { type ColourMap, drawLegend, drawMap, formatValue, type Scale, scaleFor } from './heatmap';
 import { type Filter, parseCustomFilter } from './kernels';
 import { generatePattern, type PreviewImage } from './patterns';
+import { decodeImage, IMAGE_OPTION_PREFIX, imageInput, workspaceImages } from './images';
 import {
   interiorOverlap,
   mirrorLayer,
@@ -184,7 +186,7 @@ function controls(): HTMLElement {
   roundTrip.title = 'The first layer, then the layer that mirrors it, side by side';
   roundTrip.addEventListener('click', () => {
     const first = state.layers[0]!;
-    const input = generatePattern(state.pattern, state.size);
+    const input = currentInput();
     const shapes = roughOutSize(first, [input.height, input.width]);
     state.layers = [first, mirrorLayer(first, shapes, [input.height, input.width])];
     renderStack();
@@ -197,10 +199,21 @@ function controls(): HTMLElement {
   return el(
     'div',
     { class: 'controls' },
-    select('input', PATTERNS, state.pattern, (value) => {
-      state.pattern = value;
-      schedule();
-    }),
+    select(
+      'input',
+      [...PATTERNS, ...workspaceImages.files.map((file) => `${IMAGE_OPTION_PREFIX}${file}`)],
+      workspaceImages.current ? `${IMAGE_OPTION_PREFIX}${workspaceImages.current.name}` : state.pattern,
+      (value) => {
+        if (value.startsWith(IMAGE_OPTION_PREFIX)) {
+          // The host reads the file and sends it back as an `image` message, which runs the stack.
+          post({ type: 'pickImage', name: value.slice(IMAGE_OPTION_PREFIX.length) });
+          return;
+        }
+        workspaceImages.current = null;
+        state.pattern = value as PatternName;
+        schedule();
+      },
+    ),
     select('size', SIZES.map(String), String(state.size), (value) => {
       state.size = Number(value);
       schedule();
@@ -400,7 +413,7 @@ function renderMaps(input: PreviewImage, stages: readonly Stage[]): void {
   maps.replaceChildren();
   figures.length = 0;
   const inputFigure = figure(
-    `Input: ${state.pattern} [1, ${input.channels}, ${input.height}, ${input.width}]`,
+    `Input: ${workspaceImages.current?.name ?? state.pattern} [1, ${input.channels}, ${input.height}, ${input.width}]`,
     input.data,
     input.channels,
     input.height,
@@ -539,7 +552,7 @@ async function run(request: RunMessage | null): Promise<void> {
   }
   const { engine, note } = await engineFor(request?.engine);
   if (!engine) return fail(note ?? 'No engine is available.');
-  const input = generatePattern(state.pattern, state.size);
+  const input = currentInput();
   const started = performance.now();
   const outcome = await runStack(engine.run, state.layers, input, state.preset, state.seed, custom);
   const milliseconds = performance.now() - started;
@@ -577,6 +590,28 @@ async function run(request: RunMessage | null): Promise<void> {
   document.body.dataset['runs'] = String(Number(document.body.dataset['runs'] ?? '0') + 1);
 }
 
+/** The input of the next run: the workspace image in use, else the generated pattern. */
+function currentInput(): PreviewImage {
+  const image = workspaceImages.current;
+  return image ? imageInput(image, state.size) : generatePattern(state.pattern, state.size);
+}
+
+/** Decodes a workspace image the host sent and runs on it; a picture that will not decode is said, not thrown. */
+async function receiveImage(message: Extract<HostToPanel, { type: 'image' }>): Promise<void> {
+  const decoded = await decodeImage(message);
+  if (!decoded.ok) {
+    showError(decoded.error);
+    post({ type: 'error', id: message.id, message: decoded.error });
+    return;
+  }
+  workspaceImages.current?.bitmap.close();
+  workspaceImages.current = decoded.image;
+  const { name, width, height } = decoded.image;
+  rebuild();
+  schedule();
+  post({ type: 'imageLoaded', id: message.id, name, width, height });
+}
+
 function renderHeader(): void {
   title.textContent = `Conv Lens preview — ${state.layers[0]?.label ?? ''}`;
   notes.replaceChildren(...state.notes.map((note) => el('div', {}, note)));
@@ -599,6 +634,7 @@ function receive(message: HostToPanel): void {
     }
     case 'run':
       if (message.input) {
+        workspaceImages.current = null;
         state.pattern = message.input.pattern;
         state.size = message.input.size;
       }
@@ -610,6 +646,19 @@ function receive(message: HostToPanel): void {
       clearTimeout(timer);
       rebuild();
       void run(message);
+      return;
+    case 'images':
+      workspaceImages.files = message.files;
+      workspaceImages.note = message.note;
+      if (message.note) state.notes = [...state.notes, message.note];
+      rebuild();
+      return;
+    case 'image':
+      void receiveImage(message);
+      return;
+    case 'imageError':
+      showError(message.message);
+      post({ type: 'error', id: message.id, message: message.message });
       return;
     default: {
       const never: never = message;
@@ -635,9 +684,12 @@ root.append(
   maps,
 );
 rebuild();
+// The Calculator section (collapsed under the title) computes in the page; only "Insert at cursor" goes to the host.
+notes.after(createCalculatorView({ insertCode: (code) => post({ type: 'insertCode', code }) }));
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   // Only the host's messages reach a webview's window; anything that fails the protocol check is dropped.
   if (isHostToPanel(event.data)) receive(event.data);
 });
 post({ type: 'ready' });
+post({ type: 'listImages' });

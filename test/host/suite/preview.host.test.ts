@@ -119,4 +119,69 @@ describe('Preview panel in a real VS Code', function () {
     assert.equal(answer.type, 'result', answer.type === 'error' ? answer.message : '');
     if (answer.type === 'result') assert.deepEqual(answer.outputShapes, [[1, 3, 16, 16]]);
   });
+
+  it('puts a “Preview this layer” CodeLens above each DCGAN convolution, with the hover link’s argument', async () => {
+    const text = dcgan.getText();
+    const wanted = (name: string) =>
+      [...text.matchAll(new RegExp(`nn\\.${name}\\(`, 'g'))].map((match) => match.index);
+    const transposed = wanted('ConvTranspose2d');
+    assert.equal(transposed.length, 5, 'dcgan.py should have five nn.ConvTranspose2d layers');
+    const lensesOf = async () =>
+      (
+        (await vscode.commands.executeCommand<vscode.CodeLens[]>(
+          'vscode.executeCodeLensProvider',
+          dcgan.uri,
+        )) ?? []
+      ).filter((lens) => lens.command?.command === 'convLens.openPreview');
+    const lenses = await lensesOf();
+    const offsets = lenses.map((lens) => {
+      assert.equal(lens.command!.title, 'Preview this layer');
+      const [arg] = lens.command!.arguments as [{ uri: string; offset: number }];
+      assert.equal(arg.uri, dcgan.uri.toString());
+      assert.equal(dcgan.positionAt(arg.offset).line, lens.range.start.line);
+      return arg.offset;
+    });
+    for (const at of [...transposed, ...wanted('Conv2d')]) {
+      assert.ok(offsets.includes(at), `no lens for the layer on line ${dcgan.positionAt(at).line + 1}`);
+    }
+    assert.ok(offsets.includes(offset), 'no lens with the argument the hover link passes');
+
+    const config = vscode.workspace.getConfiguration('convLens');
+    await config.update('codeLens.enabled', false, vscode.ConfigurationTarget.Global);
+    try {
+      assert.deepEqual(await lensesOf(), [], 'convLens.codeLens.enabled = false should hide the lenses');
+    } finally {
+      await config.update('codeLens.enabled', undefined, vscode.ConfigurationTarget.Global);
+    }
+    assert.equal((await lensesOf()).length, lenses.length);
+  });
+
+  it('lists the workspace’s images and runs on one the panel decoded', async () => {
+    const handle = await vscode.commands.executeCommand<PreviewHandle>('convLens.openPreview', {
+      uri: dcgan.uri.toString(),
+      offset,
+    });
+    await withTimeout(handle.ready, 'the preview page');
+    const { files } = await handle.images();
+    assert.ok(files.includes('images/sample.png'), `images listed: ${files.join(', ')}`);
+    const loaded = await withTimeout(handle.loadImage('images/sample.png'), 'the panel to decode the image');
+    assert.equal(loaded.type, 'imageLoaded', loaded.type === 'error' ? loaded.message : '');
+    assert.deepEqual(loaded, {
+      type: 'imageLoaded',
+      id: (loaded as { id: number }).id,
+      name: 'images/sample.png',
+      width: 48,
+      height: 32,
+    });
+    const answer = await withTimeout(handle.run({ engine: 'cpu' }), 'a run on the image');
+    assert.equal(answer.type, 'result', answer.type === 'error' ? answer.message : '');
+    // A transposed conv previews at size 16: the 48×32 picture becomes 16×11, three channels.
+    if (answer.type === 'result') {
+      assert.deepEqual(answer.inputShape, [1, 3, 11, 16]);
+      assert.deepEqual(answer.outputShapes, [[1, 3, 22, 32]]);
+    }
+    const missing = await withTimeout(handle.loadImage('../outside.png'), 'an answer for a file not listed');
+    assert.equal(missing.type, 'error');
+    assert.match(missing.type === 'error' ? missing.message : '', /not one of the workspace's images/);
+  });
 });
