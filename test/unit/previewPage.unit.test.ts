@@ -436,6 +436,37 @@ describe('preview panel page in headless Chromium', function () {
     }
   });
 
+  it('recomputes when the user edits stride or padding in the panel, with the new output size', async () => {
+    const runsNow = () => page.evaluate(() => Number(document.body.dataset['runs'] ?? '0'));
+    const settled = (previous: number) =>
+      page.waitForFunction(
+        (runs) =>
+          Number(document.body.dataset['runs'] ?? '0') > runs && document.body.dataset['state'] === 'done',
+        previous,
+      );
+    const lastResult = async () =>
+      (await sent()).filter((m): m is ResultMessage => m.type === 'result' && m.id === null).at(-1)!;
+    let runs = await runsNow();
+    await send({ type: 'init', layer: CONV_LAYER, engine: 'cpu', notes: [] });
+    await settled(runs);
+    const before = await lastResult();
+    const [h, w] = before.inputShape.slice(2) as [number, number];
+    // Conv2d: ⌊(in + 2p − k)/s⌋ + 1 (PyTorch docs), here k 3, s 2, p 1.
+    const out = (size: number, s: number, p: number) => Math.floor((size + 2 * p - 3) / s) + 1;
+    assert.deepEqual(before.outputShapes[0]!.slice(2), [out(h, 2, 1), out(w, 2, 1)]);
+    const edit = async (label: string, value: string) => {
+      runs = await runsNow();
+      await page.fill(`[aria-label="${label}"]`, value);
+      await page.dispatchEvent(`[aria-label="${label}"]`, 'change');
+      await settled(runs);
+    };
+    await edit('stride height of layer 1', '1');
+    await edit('stride width of layer 1', '1');
+    assert.deepEqual((await lastResult()).outputShapes[0]!.slice(2), [out(h, 1, 1), out(w, 1, 1)]);
+    await edit('padding width of layer 1', '0');
+    assert.deepEqual((await lastResult()).outputShapes[0]!.slice(2), [out(h, 1, 1), out(w, 1, 0)]);
+  });
+
   it('shows the value and highlights its input window on hover', async () => {
     await send({ type: 'init', layer: CONV_LAYER, engine: 'cpu', notes: [] });
     await run({ engine: 'cpu', input: { pattern: 'checkerboard', size: 16 }, preset: 'box' });

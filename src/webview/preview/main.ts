@@ -9,6 +9,7 @@
  * configuration (the worker script's URL) from a JSON script element, because a webview's page has no other
  * way to learn the resource URLs the host computed.
  */
+import { applyDimRule } from '../../core/arithmetic/dims';
 import {
   type EngineKind,
   type EngineSetting,
@@ -232,13 +233,17 @@ function controls(): HTMLElement {
   );
 }
 
-/** The output size of a conv on `size` per the usual formula; only used to pick a round trip's output_padding. */
+/** The output size of a layer on `size`, from the core's size rules; used to pick a round trip's output_padding. */
 function roughOutSize(layer: PreviewLayer, size: readonly [number, number]): [number, number] {
   const out = ([0, 1] as const).map((d) => {
-    const k = layer.dilation[d] * (layer.kernel[d] - 1) + 1;
-    return layer.op === 'conv'
-      ? Math.floor((size[d] + 2 * layer.padding[d] - k) / layer.stride[d]) + 1
-      : (size[d] - 1) * layer.stride[d] - 2 * layer.padding[d] + k + layer.outputPadding[d];
+    const common = { kernel: layer.kernel[d], dilation: layer.dilation[d], stride: layer.stride[d] };
+    const pads = { padBegin: layer.padding[d], padEnd: layer.padding[d] };
+    return applyDimRule(
+      layer.op === 'conv'
+        ? { kind: 'window', ...common, ...pads, ceilMode: false }
+        : { kind: 'transposed', ...common, ...pads, outputPadding: layer.outputPadding[d] },
+      size[d],
+    );
   });
   return [out[0]!, out[1]!];
 }
