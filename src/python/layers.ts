@@ -224,9 +224,14 @@ export function applyLayerToShape(
   if (input === null) {
     // An input of unknown shape: for layers whose rank the class name fixes (Conv2d, MaxPooling1D), an input
     // of that rank with every size unknown still gives the formulas and the channel count.
+    // Flax's Conv and ConvTranspose take their rank from kernel_size's length.
     const spatial = /([123])[dD](?:Transpose)?$/.exec(layer.frameworkClass);
-    if (!def || !spatial) return { output: null, shape: null, error: null, dims: null };
-    return applyLayerToShape(layer, new Array<Dim>(Number(spatial[1]) + 2).fill(null), outputSize);
+    const kernel =
+      layer.framework === 'flax' ? (layer.keyword.get('kernel_size') ?? layer.positional[1]) : undefined;
+    const flaxRank = kernel && (kernel.kind === 'tuple' || kernel.kind === 'list') ? kernel.items.length : 0;
+    const rank = spatial ? Number(spatial[1]) : flaxRank;
+    if (!def || rank < 1 || rank > 3) return { output: null, shape: null, error: null, dims: null };
+    return applyLayerToShape(layer, new Array<Dim>(rank + 2).fill(null), outputSize);
   }
   if (!def) return { output: null, shape: null, error: null, dims: null };
   // A required argument that was never given makes the constructor raise, before any forward pass: that is

@@ -26,6 +26,7 @@ import {
   UNKNOWN,
   inputTensor,
   joinHistory,
+  extendHistory,
 } from './values';
 
 type TensorValue = Extract<Value, { kind: 'tensor' }>;
@@ -836,6 +837,7 @@ function flaxPool(args: CallArguments, library: Library, interp: Interpreter): V
     return tensor(null, 'flax');
   }
   const output: Dim[] = [...shape];
+  const rules: DimRule[] = [];
   for (let i = 0; i < rank; i++) {
     const size = shape[first + i]!;
     const k = window[i]!;
@@ -861,6 +863,9 @@ function flaxPool(args: CallArguments, library: Library, interp: Interpreter): V
       };
     }
     output[first + i] = size === null ? null : Math.max(0, applyDimRule(rule, size));
+    rules.push(rule);
   }
-  return tensor(output, 'flax');
+  // Pooling widens the receptive field like any window: the path goes on through it.
+  const history = extendHistory(input.history, rules, shape.length, output.length);
+  return { kind: 'tensor', shape: output, framework: 'flax', ...(history ? { history } : {}) };
 }
