@@ -126,3 +126,38 @@ Up()(torch.randn(1, 4, 9, 9))
     assert.equal(mismatch.fix, undefined);
   });
 });
+
+describe('Flax modules in the editor', () => {
+  const FLAX = `import flax.linen as nn
+import jax.numpy as jnp
+
+class CNN(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+        x = nn.Conv(features=8, kernel_size=(3, 3))(x)
+        x = nn.avg_pool(x, window_shape=(2, 2), strides=(2, 2))
+        return nn.Conv(features=8, kernel_size=(3, 3), padding='VALID')(x)
+
+class Decoder(nn.Module):
+    @nn.compact
+    def __call__(self, z):
+        return nn.ConvTranspose(features=4, kernel_size=(4, 4), strides=(2, 2))(z)
+
+CNN().init(None, jnp.ones((1, 28, 28, 1)))
+`;
+
+  it('follows the receptive field through nn.avg_pool', () => {
+    const file = new SourceFile('cnn.py', FLAX);
+    const second = analyzeDocument(file).layers.find((l) => file.position(l.from).line === 9)!;
+    // conv 3 (r 3) → pool 2 stride 2 (r 4, j 2) → conv 3 (r 4 + 2·2 = 8); 28 → 28 (SAME) → 14 → 12 (VALID).
+    assert.equal(second.receptiveField, '8×8 (jump 2×2)');
+    assert.deepEqual(second.applications[0]!.output, [1, 12, 12, 8]);
+  });
+
+  it('gives a Flax transposed conv its formulas from kernel_size even without an input shape', () => {
+    const file = new SourceFile('cnn.py', FLAX);
+    const transposed = analyzeDocument(file).layers.find((l) => l.className === 'ConvTranspose')!;
+    // Flax 'SAME' transposed: out = in · stride (flax.linen.ConvTranspose / lax.conv_transpose).
+    assert.deepEqual(transposed.formulas, ['H_out = 2·H_in', 'W_out = 2·W_in']);
+  });
+});
