@@ -39,7 +39,9 @@ export function runTrace(args: readonly string[]): number {
     const cwd = process.cwd();
     const result = traceModel(file, entry, inputs, {
       loader,
-      displayPath: (f) => (f.path.startsWith('<') ? f.path : path.relative(cwd, f.path) || f.path),
+      // Paths are shown the way the file was named: absolute when given absolute, else relative to here.
+      displayPath: (f) =>
+        f.path.startsWith('<') || path.isAbsolute(fileArg) ? f.path : path.relative(cwd, f.path) || f.path,
     });
     if (options.flags.has('json')) {
       process.stdout.write(

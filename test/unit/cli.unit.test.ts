@@ -121,3 +121,37 @@ describe('convlens shape', () => {
     assert.match(run.stdout, /convlens solve transposed/);
   });
 });
+
+describe('convlens trace', () => {
+  const EXAMPLE = path.resolve(__dirname, '../../../examples/pytorch/dcgan.py');
+
+  it('lists every layer call of forward as JSON, with where each layer was built', () => {
+    const run = convlens(['trace', EXAMPLE, '--entry', 'Generator()', '--input', '2,100,1,1', '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as {
+      layers: { file: string; line: number; col: number; op: string; input: number[]; output: number[] }[];
+      diagnostics: unknown[];
+    };
+    // DCGAN generator: ConvTranspose2d(100, 512, 4, 1, 0) takes 1×1 to (1 − 1)·1 + 3 + 1 = 4 (PyTorch docs).
+    assert.deepEqual(result.layers[0], {
+      file: EXAMPLE,
+      line: 22,
+      col: 12,
+      op: 'ConvTranspose2d',
+      input: [2, 100, 1, 1],
+      output: [2, 512, 4, 4],
+    });
+    assert.deepEqual(result.layers.at(-1)!.output, [2, 3, 64, 64]);
+    assert.ok(result.layers.every((layer) => Object.keys(layer).join() === 'file,line,col,op,input,output'));
+    assert.deepEqual(result.diagnostics, []);
+  });
+
+  it('explains a missing file or entry without a stack trace', () => {
+    const missing = convlens(['trace', 'no-such-model.py', '--entry', 'Net()', '--input', '1,3,8,8']);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /cannot read no-such-model\.py/);
+    const usage = convlens(['trace', EXAMPLE, '--input', '1,3,8,8']);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /--entry EXPR is required/);
+  });
+});
