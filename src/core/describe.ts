@@ -6,8 +6,8 @@ import { bindArguments, formatShape } from './arithmetic/args';
 import { resolveLayerName } from './arithmetic/registry';
 import type { BoundArgs, Framework, LayerDef, LayerShape, Outcome } from './arithmetic/types';
 import { fail, ok } from './arithmetic/types';
-import { dimFormula } from './arithmetic/symbolic';
-import { spatialNames } from './arithmetic/torch';
+import { dimFormula, dimNames } from './arithmetic/symbolic';
+
 import { parseCallExpression } from './callExpression';
 
 const FUNCTIONAL_PREFIXES = ['torch.nn.functional.', 'tf.nn.', 'jax.lax.'];
@@ -82,7 +82,7 @@ export interface LayerReport {
 
 export function layerReport(analysis: LayerAnalysis): LayerReport {
   const { def, shape, input } = analysis;
-  const names = spatialNames(shape.dims.length);
+  const names = dimNames(shape.dims.length);
   return {
     layer: def.name,
     framework: def.framework,

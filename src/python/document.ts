@@ -12,10 +12,9 @@
  *   4. otherwise each module class is built with its defaults and run on a tensor of unknown size, so formulas
  *      and argument errors still show.
  */
-import { formatShape } from '../core/arithmetic/args';
 import { formatFraction, receptiveField } from '../core/arithmetic/receptive';
-import { dimFormula } from '../core/arithmetic/symbolic';
-import { spatialNames } from '../core/arithmetic/torch';
+import { dimFormula, dimNames } from '../core/arithmetic/symbolic';
+
 import type { DimRule } from '../core/arithmetic/types';
 import { parseShape } from '../core/describe';
 import { BudgetExceeded, type Budget, Interpreter, type ModuleLoader } from './interpreter';
@@ -256,7 +255,7 @@ function layerReports(library: Library, file: SourceFile): LayerSiteReport[] {
   const reports: LayerSiteReport[] = [];
   for (const { layer, calls } of bySite.values()) {
     const dims = calls.find((call) => call.dims)?.dims ?? null;
-    const names = dims ? spatialNames(dims.length) : [];
+    const names = dims ? dimNames(dims.length) : [];
     const known = calls.find((call) => call.shape);
     const applications: LayerApplication[] = [];
     const seen = new Set<string>();
@@ -312,7 +311,7 @@ function documentDiagnostics(library: Library, file: SourceFile): DocumentDiagno
       message: d.message,
       fix:
         (d.suggestion && d.suggestion.layer.file === file ? argumentFix(file, d.suggestion) : undefined) ??
-        (constructorSites.has(d.site.from) ? linearFix(file, d.site.from, d.site.to, d.message) : undefined),
+        (constructorSites.has(d.site.from) ? linearFix(file, d.site.from, d.message) : undefined),
     });
   }
   // Checkerboard risk and similar notes, once per layer site, as information.
@@ -362,7 +361,7 @@ function argumentFix(file: SourceFile, suggestion: ArgumentSuggestion): QuickFix
 }
 
 /** "set in_features=3136" on a Linear: replace its first argument with the number. */
-function linearFix(file: SourceFile, from: number, to: number, message: string): QuickFix | undefined {
+function linearFix(file: SourceFile, from: number, message: string): QuickFix | undefined {
   const match = /set in_features=(\d+)/i.exec(message);
   if (!match) return undefined;
   const call = file.tree.resolveInner(from, 1);
@@ -387,7 +386,6 @@ function linearFix(file: SourceFile, from: number, to: number, message: string):
       newText: match[1]!,
     };
   }
-  void to;
   return { title: `Set in_features=${match[1]}`, from: first.from, to: first.to, newText: match[1]! };
 }
 
@@ -423,5 +421,3 @@ function shapeHints(library: Library, file: SourceFile): ShapeHint[] {
       text: [...shapes].slice(0, 3).join(' | ') + (shapes.size > 3 ? ' | …' : ''),
     }));
 }
-
-export { formatShape };

@@ -18,12 +18,9 @@ import {
   describeValue,
   float,
   int,
-  intOf,
-  itemsOf,
   joinValues,
   keyOf,
   NONE,
-  numberOf,
   Scope,
   str,
   truthy,
@@ -1288,6 +1285,3 @@ function moduleNameOf(path: string): string {
   const base = path.split(/[\\/]/).pop() ?? path;
   return base.replace(/\.py$/, '');
 }
-
-export { intOf, itemsOf, numberOf };
-export type { Site };

@@ -21,7 +21,6 @@ import {
   type Site,
   type Value,
   fromPyValue,
-  tensor,
   toPyValue,
   UNKNOWN,
 } from './values';
@@ -393,10 +392,6 @@ export function layerAttribute(layer: LayerValue, name: string): Value {
     if (param?.default !== undefined) return fromPyValue(param.default);
   }
   return UNKNOWN;
-}
-
-export function tensorOf(shape: readonly Dim[] | null, framework: Framework): Value {
-  return tensor(shape, framework);
 }
 
 /** Applies a layer that takes several tensors (Keras Concatenate/Add, nn.Bilinear) to their shapes. */

@@ -1246,7 +1246,7 @@ export class Library {
     return UNKNOWN;
   }
 
-  unary(operator: string, value: Value, interp: Interpreter): Value {
+  unary(operator: string, value: Value, _interp: Interpreter): Value {
     if (operator === 'not') {
       const decided = truthy(value);
       return decided === undefined ? UNKNOWN : bool(!decided);
@@ -1261,7 +1261,6 @@ export class Library {
     if (operator === '-') return value.kind === 'float' ? float(-n) : int(-n);
     if (operator === '+') return value;
     if (operator === '~') return int(~n);
-    void interp;
     return UNKNOWN;
   }
 
@@ -2249,5 +2248,3 @@ function roundHalfEven(n: number): number {
   if (diff < 0.5) return floor;
   return floor % 2 === 0 ? floor : floor + 1;
 }
-
-export type { Dim };

@@ -24,7 +24,7 @@ import {
   product,
 } from './args';
 import { applyDimRule, checkerboardNote } from './dims';
-import { spatialNames } from './torch';
+import { dimNames } from './symbolic';
 import type { BoundArgs, DimRule, LayerDef, LayerShape, Outcome, ParamSpec, PyValue } from './types';
 import { fail, ok } from './types';
 
@@ -173,7 +173,7 @@ function readInput(layer: string, input: readonly number[], kernel: readonly num
     return fail(`${layer}: the input shape ${formatShape(input)} has a size that is negative or too large.`);
   }
   if (input.length < rank + 1) {
-    const names = spatialNames(rank).join(', ');
+    const names = dimNames(rank).join(', ');
     return fail(
       `${layer}: kernel_size ${formatValue(kernel)} has ${rank} spatial dimension${rank === 1 ? '' : 's'}, so the ` +
         `input needs at least ${rank + 1} axes (${names}, features), or ${rank + 2} with a batch axis ` +
@@ -337,7 +337,7 @@ function inferFlaxConv(layer: string, args: BoundArgs, input: readonly number[])
     );
   }
 
-  const names = spatialNames(rank);
+  const names = dimNames(rank);
   const dims: DimRule[] = [];
   const outSpatial: number[] = [];
   const notes = notesForLayout(layer, args['kernel_size']!, input, layout.value);
@@ -476,7 +476,7 @@ interface TransposeDims {
 function transposeDims(spec: TransposeSpec): Outcome<TransposeDims> {
   const { layer, kernel, strides, dilation, padding, spatial } = spec;
   const rank = kernel.length;
-  const names = spatialNames(rank);
+  const names = dimNames(rank);
   const dims: DimRule[] = [];
   const outSpatial: number[] = [];
   const notes: string[] = [];

@@ -14,7 +14,7 @@
  */
 import { ceilDiv, effectiveKernel, formatShape, formatValue, isInteger, product } from './args';
 import { applyDimRule, checkerboardNote } from './dims';
-import { spatialNames } from './torch';
+import { dimNames } from './symbolic';
 import type {
   BoundArgs,
   DimRule,
@@ -109,7 +109,7 @@ function readInput(
   rank: number,
   format: DataFormat,
 ): Outcome<KerasInput> {
-  const names = spatialNames(rank).join(', ');
+  const names = dimNames(rank).join(', ');
   if (input.length !== rank + 2) {
     const layout = format === 'channels_last' ? `(batch, ${names}, channels)` : `(batch, channels, ${names})`;
     return fail(
@@ -183,7 +183,7 @@ function forwardDims(
   layout: KerasInput,
   input: readonly number[],
 ): Outcome<{ dims: DimRule[]; outSpatial: number[]; notes: string[] }> {
-  const names = spatialNames(settings.kernel.length);
+  const names = dimNames(settings.kernel.length);
   const dims: DimRule[] = [];
   const outSpatial: number[] = [];
   const notes: string[] = [];
@@ -414,7 +414,7 @@ function inferConvTranspose(
     const read = kerasTuple(layer, 'output_padding', args['output_padding']!, rank, true);
     if (!read.ok) return read;
     outputPadding = read.value;
-    const names = spatialNames(rank);
+    const names = dimNames(rank);
     const bad = outputPadding.findIndex((op, i) => op >= strides.value[i]!);
     if (bad >= 0) {
       const s = strides.value[bad]!;
@@ -432,7 +432,7 @@ function inferConvTranspose(
   const layout = readInput(layer, input, rank, format.value);
   if (!layout.ok) return layout;
 
-  const names = spatialNames(rank);
+  const names = dimNames(rank);
   const dims: DimRule[] = [];
   const outSpatial: number[] = [];
   const notes: string[] = [];
@@ -532,7 +532,7 @@ function inferPool(
   if (!format.ok) return format;
   const layout = readInput(layer, input, rank, format.value);
   if (!layout.ok) return layout;
-  const names = spatialNames(rank);
+  const names = dimNames(rank);
   const dims: DimRule[] = [];
   const outSpatial: number[] = [];
   const notes: string[] = [];
@@ -646,7 +646,7 @@ function inferTfConvTranspose(
   const format: DataFormat = channelsLast ? 'channels_last' : 'channels_first';
   const layout = readInput(layer, input, rank, format);
   if (!layout.ok) return layout;
-  const names = spatialNames(rank);
+  const names = dimNames(rank);
 
   const filtersRaw = args['filters']!;
   const filterShape =

@@ -18,6 +18,7 @@ import {
   product,
 } from './args';
 import { applyDimRule, checkerboardNote } from './dims';
+import { dimNames } from './symbolic';
 import type {
   BoundArgs,
   CallOptions,
@@ -33,11 +34,6 @@ import { fail, ok } from './types';
 type Rank = 1 | 2 | 3;
 const RANKS: readonly Rank[] = [1, 2, 3];
 
-/** Spatial dimension names as the PyTorch docs write them: L; H, W; D, H, W. */
-export function spatialNames(rank: number): string[] {
-  return rank === 1 ? ['L'] : ['D', 'H', 'W'].slice(3 - rank);
-}
-
 /** Sizes past this are refused: nothing real is this large, and the arithmetic must stay exact in a double. */
 const MAX_SIZE = 2 ** 31;
 
@@ -51,8 +47,8 @@ interface InputLayout {
 function readInput(layer: string, input: readonly number[], rank: Rank): Outcome<InputLayout> {
   if (input.length !== rank + 1 && input.length !== rank + 2) {
     return fail(
-      `${layer} expects a ${rank + 1}-D (unbatched: C, ${spatialNames(rank).join(', ')}) or ${rank + 2}-D ` +
-        `(batched: N, C, ${spatialNames(rank).join(', ')}) input, but got ${input.length}-D input of size ` +
+      `${layer} expects a ${rank + 1}-D (unbatched: C, ${dimNames(rank).join(', ')}) or ${rank + 2}-D ` +
+        `(batched: N, C, ${dimNames(rank).join(', ')}) input, but got ${input.length}-D input of size ` +
         `${formatShape(input)}.`,
     );
   }
@@ -215,7 +211,7 @@ function inferConv(
 ): Outcome<LayerShape> {
   const layout = readInput(layer, input, rank);
   if (!layout.ok) return layout;
-  const names = spatialNames(rank);
+  const names = dimNames(rank);
   const weightShape = [settings.outChannels, settings.inChannels / settings.groups, ...settings.kernel];
   const channelCheck = checkChannels(layer, layout.value, settings.inChannels, weightShape);
   if (!channelCheck.ok) return channelCheck;
@@ -340,7 +336,7 @@ function inferConvTranspose(
 ): Outcome<LayerShape> {
   const layout = readInput(layer, input, rank);
   if (!layout.ok) return layout;
-  const names = spatialNames(rank);
+  const names = dimNames(rank);
   const padding = settings.padding as number[];
   const spatialIn = layout.value.spatial;
   const minSizes = spatialIn.map(
@@ -570,7 +566,7 @@ function inferPool(
 ): Outcome<LayerShape> {
   const layout = readInput(layer, input, rank);
   if (!layout.ok) return layout;
-  const names = spatialNames(rank);
+  const names = dimNames(rank);
   for (let i = 0; i < rank; i++) {
     const k = settings.kernel[i]!;
     const p = settings.padding[i]!;
@@ -677,7 +673,7 @@ function convModule(rank: Rank): LayerDef {
   return {
     framework: 'pytorch',
     name: `torch.nn.${layer}`,
-    summary: `${rank}-D convolution over an (N, C, ${spatialNames(rank).join(', ')}) input.`,
+    summary: `${rank}-D convolution over an (N, C, ${dimNames(rank).join(', ')}) input.`,
     params: [
       p('in_channels'),
       p('out_channels'),
@@ -782,7 +778,7 @@ function readWeightShape(layer: string, value: PyValue | undefined, rank: Rank):
   if (!Array.isArray(value) || value.length !== rank + 2 || !value.every((v) => isInteger(v) && v >= 1)) {
     return fail(
       `${layer}: weight must be given as its shape, ${rank + 2} positive integers ` +
-        `(out_channels, in_channels/groups, ${spatialNames(rank)
+        `(out_channels, in_channels/groups, ${dimNames(rank)
           .map((n) => 'k' + n)
           .join(', ')}), not ${formatValue(value ?? null)}.`,
     );

@@ -14,7 +14,8 @@ import {
   product,
 } from '../arithmetic/args';
 import { applyDimRule } from '../arithmetic/dims';
-import { spatialNames, torchLayers } from '../arithmetic/torch';
+import { dimNames } from '../arithmetic/symbolic';
+import { torchLayers } from '../arithmetic/torch';
 import type { DimRule, LayerDef, Outcome, PyValue } from '../arithmetic/types';
 import { fail, ok } from '../arithmetic/types';
 import { type ConvOp, type ConvProblem, DEFAULT_LIMITS, type EngineLimits } from './types';
@@ -158,7 +159,7 @@ export function problemGeometry(spec: ConvProblemSpec): Outcome<ConvGeometry> {
     );
   }
   const wShape = spec.wShape;
-  const kernelNames = spatialNames(rank)
+  const kernelNames = dimNames(rank)
     .map((name) => 'k' + name)
     .join(', ');
   const weightLayout =
@@ -219,7 +220,7 @@ export function problemGeometry(spec: ConvProblemSpec): Outcome<ConvGeometry> {
   const inferred = def.infer(bound.value, xShape);
   if (!inferred.ok) return inferred;
 
-  const names = spatialNames(rank);
+  const names = dimNames(rank);
   const inSpatial = xShape.slice(2);
   const kernel = wShape.slice(2);
   const outSpatial: number[] = [];
@@ -420,7 +421,7 @@ export function problemFromGoldenCase(
   const xShape = record['x_shape'];
   if (!isSizeList(xShape) || xShape.length !== rank + 2) {
     return fail(
-      `${layer}: "x_shape" must be ${rank + 2} sizes (N, C, ${spatialNames(rank).join(', ')}), ` +
+      `${layer}: "x_shape" must be ${rank + 2} sizes (N, C, ${dimNames(rank).join(', ')}), ` +
         `not ${describe(xShape ?? null)}.`,
     );
   }
