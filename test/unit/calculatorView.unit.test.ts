@@ -9,63 +9,28 @@
  * Needs Debian's Chromium (`apt-get install chromium`) or $CONV_LENS_CHROMIUM.
  */
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import * as esbuild from 'esbuild';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import {
+  harnessPage,
+  type HarnessWindow,
+  launchChromium,
+  PREVIEW_ARTIFACTS,
+  type PreviewServer,
+  ROOT,
+  servePreviewPages,
+} from '../browser/previewHarness';
 import { isPanelToHost, type PanelToHost } from '../../src/protocol/preview';
 
-function repositoryRoot(): string {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'conv-lens')
-      return dir;
-  }
-  return process.cwd();
-}
+const HARNESS = harnessPage({ workerUrl: './previewWorker.js' }, 'Conv Lens calculator harness');
 
-const ROOT = repositoryRoot();
-const ARTIFACTS = path.join(ROOT, '.test-artifacts', 'preview');
-const NONCE = 'calculator-nonce-0123456789';
-/** The panel's CSP (src/extension/previewPanel.ts), with 'self' where the webview has its resource origin. */
-const CSP = [
-  "default-src 'none'",
-  "img-src 'self' data:",
-  "style-src 'self'",
-  `script-src 'nonce-${NONCE}' 'wasm-unsafe-eval'`,
-  'worker-src blob:',
-  "connect-src 'self'",
-].join('; ');
-
-const HARNESS = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<link rel="stylesheet" href="preview.css">
-<title>Conv Lens calculator harness</title>
-</head>
-<body>
-<script nonce="${NONCE}">
-  // Stands in for VS Code's webview API: what the page posts is kept for the test to read.
-  window.__sent = [];
-  window.acquireVsCodeApi = () => ({ postMessage: (message) => window.__sent.push(message) });
-</script>
-<script type="application/json" id="conv-lens-preview-config">{"workerUrl":"./previewWorker.js"}</script>
-<script nonce="${NONCE}" src="preview.js"></script>
-</body>
-</html>`;
-
-type Window = { __sent: unknown[] };
+type Window = HarnessWindow;
 
 describe('preview panel Calculator section in headless Chromium', function () {
   this.timeout(120_000);
   let browser: Browser;
   let page: Page;
-  let server: http.Server;
-  let serveDir: string;
+  let server: PreviewServer;
   const pageErrors: string[] = [];
 
   async function sent(): Promise<PanelToHost[]> {
@@ -81,63 +46,14 @@ describe('preview panel Calculator section in headless Chromium', function () {
   }
 
   before(async () => {
-    const executable = process.env['CONV_LENS_CHROMIUM'] || '/usr/bin/chromium';
-    if (!fs.existsSync(executable)) {
-      throw new Error(
-        `Chromium is not at ${executable}. Install Debian's (apt-get install -y chromium) or set ` +
-          `CONV_LENS_CHROMIUM to a Chromium binary.`,
-      );
-    }
-    serveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conv-lens-calculator-'));
-    for (const [entry, out] of [
-      ['src/webview/preview/main.ts', 'preview.js'],
-      ['src/webview/preview/worker.ts', 'previewWorker.js'],
-    ] as const) {
-      await esbuild.build({
-        entryPoints: [path.join(ROOT, entry)],
-        outfile: path.join(serveDir, out),
-        bundle: true,
-        platform: 'browser',
-        format: 'iife',
-        target: 'es2022',
-        logLevel: 'error',
-      });
-    }
-    fs.copyFileSync(path.join(ROOT, 'media/preview.css'), path.join(serveDir, 'preview.css'));
-    fs.writeFileSync(path.join(serveDir, 'index.html'), HARNESS);
-    const types: Record<string, string> = {
-      '.js': 'text/javascript',
-      '.css': 'text/css',
-      '.html': 'text/html',
-    };
-    server = http.createServer((request, response) => {
-      const url = (request.url ?? '/').split('?')[0]!;
-      const name = url === '/' ? 'index.html' : path.basename(url);
-      const file = path.join(serveDir, name);
-      if (!fs.existsSync(file)) {
-        response.writeHead(name === 'favicon.ico' ? 204 : 404).end();
-        return;
-      }
-      response
-        .writeHead(200, {
-          'content-type': `${types[path.extname(name)] ?? 'application/octet-stream'}; charset=utf-8`,
-          'content-security-policy': CSP,
-        })
-        .end(fs.readFileSync(file));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: executable,
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
-    });
+    server = await servePreviewPages({ 'index.html': HARNESS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 900, height: 900 }, deviceScaleFactor: 1 });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.goto(server.origin);
     await page.waitForFunction(() =>
       (window as unknown as Window).__sent.some((m) => (m as { type: string }).type === 'ready'),
     );
@@ -147,8 +63,7 @@ describe('preview panel Calculator section in headless Chromium', function () {
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
-    if (serveDir) fs.rmSync(serveDir, { recursive: true, force: true });
+    await server?.close();
   });
 
   it('offers the core’s parameter list for the chosen layer, prefilled with its defaults', async () => {
@@ -188,7 +103,7 @@ describe('preview panel Calculator section in headless Chromium', function () {
       'nn.ConvTranspose2d(64, 32, kernel_size=4, stride=2, padding=1)',
     );
     assert.equal(await page.textContent('[data-testid=calc-error]'), '');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'calculator-forward.png'), fullPage: true });
+    await page.screenshot({ path: path.join(PREVIEW_ARTIFACTS, 'calculator-forward.png'), fullPage: true });
     if (process.env['CONV_LENS_README_SHOTS'] === '1') {
       // The README's picture: the same page at twice the pixel density, so the text stays crisp on HiDPI screens.
       const shot = await browser.newPage({ viewport: { width: 820, height: 700 }, deviceScaleFactor: 2 });
@@ -311,7 +226,7 @@ describe('preview panel Calculator section in headless Chromium', function () {
     assert.equal((await sent()).length, before + 1);
     assert.equal(last.type, 'insertCode');
     assert.match(last.type === 'insertCode' ? last.code : '', /^nn\.ConvTranspose2d\(/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'calculator-inverse.png'), fullPage: true });
+    await page.screenshot({ path: path.join(PREVIEW_ARTIFACTS, 'calculator-inverse.png'), fullPage: true });
     assert.deepEqual(pageErrors, []);
   });
 });

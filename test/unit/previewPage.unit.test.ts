@@ -10,14 +10,17 @@
  * Needs Debian's Chromium (`apt-get install chromium`) or $CONV_LENS_CHROMIUM.
  */
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import * as esbuild from 'esbuild';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import {
+  harnessPage,
+  type HarnessWindow,
+  launchChromium,
+  PREVIEW_ARTIFACTS,
+  type PreviewServer,
+  servePreviewPages,
+} from '../browser/previewHarness';
 import { createCpuEngine } from '../../src/core/engine/cpu';
 import {
   type HostToPanel,
@@ -29,57 +32,6 @@ import {
 import { rgbaToInput } from '../../src/webview/preview/images';
 import { generatePattern } from '../../src/webview/preview/patterns';
 import { runStack } from '../../src/webview/preview/stack';
-
-function repositoryRoot(): string {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'conv-lens')
-      return dir;
-  }
-  return process.cwd();
-}
-
-const ROOT = repositoryRoot();
-const ARTIFACTS = path.join(ROOT, '.test-artifacts', 'preview');
-const NONCE = 'harness-nonce-0123456789';
-/** The panel's CSP (src/extension/previewPanel.ts), with 'self' where the webview has its resource origin. */
-const CSP = [
-  "default-src 'none'",
-  "img-src 'self' data:",
-  "style-src 'self'",
-  `script-src 'nonce-${NONCE}' 'wasm-unsafe-eval'`,
-  'worker-src blob:',
-  "connect-src 'self'",
-].join('; ');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-dev-shm-usage',
-];
-
-/** The page as the panel serves it; `config` is the page's JSON config (the pool test forces workers there). */
-const harness = (config: Record<string, unknown>) => `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<link rel="stylesheet" href="preview.css">
-<title>Conv Lens preview harness</title>
-</head>
-<body>
-<script nonce="${NONCE}">
-  // Stands in for VS Code's webview API: what the page posts is kept for the test to read.
-  window.__sent = [];
-  window.acquireVsCodeApi = () => ({ postMessage: (message) => window.__sent.push(message) });
-</script>
-<script type="application/json" id="conv-lens-preview-config">${JSON.stringify(config)}</script>
-<script nonce="${NONCE}" src="preview.js"></script>
-</body>
-</html>`;
 
 /** DCGAN's second generator layer: nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False). */
 const DCGAN_LAYER: PreviewLayer = {
@@ -144,14 +96,13 @@ function encodePng(
   ]);
 }
 
-type Window = { __sent: unknown[] };
+type Window = HarnessWindow;
 
 describe('preview panel page in headless Chromium', function () {
   this.timeout(120_000);
   let browser: Browser;
   let page: Page;
-  let server: http.Server;
-  let serveDir: string;
+  let server: PreviewServer;
   const pageErrors: string[] = [];
   let nextId = 100;
 
@@ -216,65 +167,18 @@ describe('preview panel page in headless Chromium', function () {
   }
 
   before(async () => {
-    const executable = process.env['CONV_LENS_CHROMIUM'] || '/usr/bin/chromium';
-    if (!fs.existsSync(executable)) {
-      throw new Error(
-        `Chromium is not at ${executable}. Install Debian's (apt-get install -y chromium) or set ` +
-          `CONV_LENS_CHROMIUM to a Chromium binary.`,
-      );
-    }
-    serveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conv-lens-preview-'));
-    for (const [entry, out] of [
-      ['src/webview/preview/main.ts', 'preview.js'],
-      ['src/webview/preview/worker.ts', 'previewWorker.js'],
-    ] as const) {
-      await esbuild.build({
-        entryPoints: [path.join(ROOT, entry)],
-        outfile: path.join(serveDir, out),
-        bundle: true,
-        platform: 'browser',
-        format: 'iife',
-        target: 'es2022',
-        logLevel: 'error',
-      });
-    }
-    fs.copyFileSync(path.join(ROOT, 'media/preview.css'), path.join(serveDir, 'preview.css'));
-    fs.writeFileSync(path.join(serveDir, 'index.html'), harness({ workerUrl: './previewWorker.js' }));
-    // The same page with a pool of 3 workers that shares every problem, however few cores this machine has.
-    fs.writeFileSync(
-      path.join(serveDir, 'pool.html'),
-      harness({ workerUrl: './previewWorker.js', cpuWorkers: 3, cpuPoolMinMacs: 0 }),
-    );
-    const types: Record<string, string> = {
-      '.js': 'text/javascript',
-      '.css': 'text/css',
-      '.html': 'text/html',
-    };
-    server = http.createServer((request, response) => {
-      const url = (request.url ?? '/').split('?')[0]!;
-      const name = url === '/' ? 'index.html' : path.basename(url);
-      const file = path.join(serveDir, name);
-      if (!fs.existsSync(file)) {
-        // The browser asks for a favicon on its own; that is not the page's doing.
-        response.writeHead(name === 'favicon.ico' ? 204 : 404).end();
-        return;
-      }
-      response
-        .writeHead(200, {
-          'content-type': `${types[path.extname(name)] ?? 'application/octet-stream'}; charset=utf-8`,
-          'content-security-policy': CSP,
-        })
-        .end(fs.readFileSync(file));
+    server = await servePreviewPages({
+      'index.html': harnessPage({ workerUrl: './previewWorker.js' }),
+      // The same page with a pool of 3 workers that shares every problem, however few cores this machine has.
+      'pool.html': harnessPage({ workerUrl: './previewWorker.js', cpuWorkers: 3, cpuPoolMinMacs: 0 }),
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: executable, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.goto(server.origin);
     await page.waitForFunction(() =>
       (window as unknown as Window).__sent.some((m) => (m as { type: string }).type === 'ready'),
     );
@@ -282,8 +186,7 @@ describe('preview panel page in headless Chromium', function () {
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
-    if (serveDir) fs.rmSync(serveDir, { recursive: true, force: true });
+    await server?.close();
   });
 
   it('renders a layer from the host with the default run on the automatic engine, with badge and heatmaps', async () => {
@@ -303,7 +206,7 @@ describe('preview panel page in headless Chromium', function () {
     assert.ok(result, 'no result message for the run the init started');
     assert.deepEqual(result.inputShape, [1, 3, 16, 16]);
     assert.deepEqual(result.outputShapes, [[1, 3, 32, 32]]);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-dcgan-auto.png'), fullPage: true });
+    await page.screenshot({ path: path.join(PREVIEW_ARTIFACTS, 'preview-dcgan-auto.png'), fullPage: true });
   });
 
   it('computes on the CPU engine in a worker, equal to the CPU engine run directly', async () => {
@@ -321,7 +224,7 @@ describe('preview panel page in headless Chromium', function () {
     const wanted = await expected(result, 'shapes', 24, 7);
     assertClose(result.values!, wanted.y, 1e-5, 'CPU worker vs CPU engine');
     assert.match((await page.textContent('[data-testid=badge]')) ?? '', /CPU/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-conv-cpu.png'), fullPage: true });
+    await page.screenshot({ path: path.join(PREVIEW_ARTIFACTS, 'preview-conv-cpu.png'), fullPage: true });
   });
 
   it('computes on WebGPU (SwiftShader), equal to the CPU engine', async () => {
@@ -337,7 +240,7 @@ describe('preview panel page in headless Chromium', function () {
     const wanted = await expected(result, 'shapes', 24, 7);
     assertClose(result.values!, wanted.y, 1e-4, 'WebGPU vs CPU engine');
     assert.match((await page.textContent('[data-testid=badge]')) ?? '', /WebGPU/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-conv-webgpu.png'), fullPage: true });
+    await page.screenshot({ path: path.join(PREVIEW_ARTIFACTS, 'preview-conv-webgpu.png'), fullPage: true });
   });
 
   it('runs a transposed conv on both engines with the same result', async () => {
@@ -369,7 +272,7 @@ describe('preview panel page in headless Chromium', function () {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
     try {
-      await poolPage.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/pool.html`);
+      await poolPage.goto(`${server.origin}pool.html`);
       await poolPage.waitForFunction(() =>
         (window as unknown as Window).__sent.some((m) => (m as { type: string }).type === 'ready'),
       );
@@ -430,7 +333,7 @@ describe('preview panel page in headless Chromium', function () {
         const node = Buffer.from(outcome.value.at(-1)!.y.buffer);
         assert.ok(bits(pooled.values!).equals(node), `${layer.label}: pool vs the CPU engine in node`);
       }
-      await poolPage.screenshot({ path: path.join(ARTIFACTS, 'preview-pool.png'), fullPage: true });
+      await poolPage.screenshot({ path: path.join(PREVIEW_ARTIFACTS, 'preview-pool.png'), fullPage: true });
     } finally {
       await poolPage.close();
     }
@@ -478,7 +381,7 @@ describe('preview panel page in headless Chromium', function () {
     const readout = (await page.textContent('[data-testid=readout]')) ?? '';
     // Stride 2, padding 1, kernel 3: output row 2 reads input rows 3, 4, 5; column 3 reads 5, 6, 7.
     assert.match(readout, /row 2, column 3: .* from input rows 3, 4, 5 × columns 5, 6, 7 \(9 cells/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-hover.png'), fullPage: true });
+    await page.screenshot({ path: path.join(PREVIEW_ARTIFACTS, 'preview-hover.png'), fullPage: true });
   });
 
   it('builds a conv → transposed conv round trip with an overlap-count heatmap', async () => {
@@ -497,7 +400,7 @@ describe('preview panel page in headless Chromium', function () {
     const caption = (await page.textContent('[data-testid=figure-overlap-1] figcaption')) ?? '';
     // k 3, s 2: phases get 1 and 2 taps per axis, so 1 to 4 taps inside.
     assert.match(caption, /1 to 4 taps inside: checkerboard artifacts/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-round-trip.png'), fullPage: true });
+    await page.screenshot({ path: path.join(PREVIEW_ARTIFACTS, 'preview-round-trip.png'), fullPage: true });
   });
 
   it('ignores messages outside the protocol and reports errors in the user’s words', async () => {
